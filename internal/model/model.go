@@ -3,7 +3,12 @@
 // exceptions, tickets and snapshots. It does no I/O.
 package model
 
-import "time"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+)
 
 // AssetKind says what an asset is.
 type AssetKind string
@@ -238,6 +243,9 @@ type ImportCounts struct {
 	Detections    int `json:"detections"`
 	New           int `json:"new"`
 	Unchanged     int `json:"unchanged"`
+	Updated       int `json:"updated"`    // seen again with changed details
+	Correlated    int `json:"correlated"` // already reported by another source: one finding, one more detection
+	Duplicates    int `json:"duplicates"` // repeated in the same report, folded into one
 	Fixed         int `json:"fixed"`
 	Reopened      int `json:"reopened"`
 	AssetsCovered int `json:"assets_covered"`
@@ -317,4 +325,13 @@ type Snapshot struct {
 	Opened  int       `json:"opened"`
 	Fixed   int       `json:"fixed"`
 	Overdue int       `json:"overdue"`
+}
+
+// Fingerprint is a finding's identity: its asset and the per-kind recipe key
+// (vuln id and package, rule and anchor, ...) hashed together. Keeping the
+// key separately lets a merge of two assets re-key their findings.
+func Fingerprint(assetID int64, key string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%d\x00%s", assetID, key)
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }

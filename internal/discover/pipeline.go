@@ -1,0 +1,535 @@
+// Package discover is the ingest pipeline: detect a report's format, stream
+// it through its parser, normalize, resolve assets, fingerprint and
+// de-duplicate findings across tools, apply the lifecycle, and persist it
+// all in one transaction per report.
+package discover
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ctemhq/ctem/internal/discover/report"
+	"github.com/ctemhq/ctem/internal/model"
+	"github.com/ctemhq/ctem/internal/store"
+)
+
+// Pipeline imports reports into a store.
+type Pipeline struct {
+	Store    store.Store
+	Registry *report.Registry
+	Limits   Limits
+	Now      func() time.Time
+	Log      *slog.Logger
+}
+
+// Options change one import.
+type Options struct {
+	// Format names the format instead of detecting it.
+	Format string
+	// Asset is the asset for findings whose report names none (SARIF
+	// without repository information, a generic CSV without asset
+	// columns). Without it such findings go to a repository asset named
+	// after the file.
+	Asset *report.AssetRef
+}
+
+// Result is what one report's import did.
+type Result struct {
+	Import model.Import `json:"import"`
+	Assets []AssetEvent `json:"asset_events,omitempty"`
+}
+
+// New returns a pipeline with default limits.
+func New(st store.Store, reg *report.Registry, log *slog.Logger) *Pipeline {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Pipeline{Store: st, Registry: reg, Limits: DefaultLimits, Now: time.Now, Log: log}
+}
+
+// ImportFile imports the report(s) in path ("-" for stdin). Each report is
+// its own transaction: one that fails changes nothing, and the error says
+// which file and where.
+func (p *Pipeline) ImportFile(ctx context.Context, path string, opt Options) ([]Result, error) {
+	var results []Result
+	err := p.openUnits(path, p.Registry, opt.Format, func(u unit) error {
+		res, err := p.importUnit(ctx, u, opt)
+		if err != nil {
+			return err
+		}
+		results = append(results, res)
+		return nil
+	})
+	if err != nil {
+		var pe *report.ParseError
+		if errors.As(err, &pe) {
+			if pe.File == "" {
+				pe.File = path
+			}
+			return results, err
+		}
+		if !strings.Contains(err.Error(), path) {
+			err = fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return results, err
+}
+
+// batch is what the parser hands the writer at a time.
+type batch struct {
+	assets []report.AssetRef
+	obs    []report.Observation
+}
+
+// batchSink collects a parser's output into batches for the writer.
+type batchSink struct {
+	ctx  context.Context
+	out  chan<- batch
+	size int
+	cur  batch
+}
+
+func (s *batchSink) Asset(a report.AssetRef) error {
+	s.cur.assets = append(s.cur.assets, a)
+	if len(s.cur.assets) >= s.size {
+		return s.flush()
+	}
+	return nil
+}
+
+func (s *batchSink) Observe(o report.Observation) error {
+	s.cur.obs = append(s.cur.obs, o)
+	if len(s.cur.obs) >= s.size {
+		return s.flush()
+	}
+	return nil
+}
+
+func (s *batchSink) flush() error {
+	if len(s.cur.assets) == 0 && len(s.cur.obs) == 0 {
+		return nil
+	}
+	select {
+	case s.out <- s.cur:
+		s.cur = batch{}
+		return nil
+	case <-s.ctx.Done():
+		return s.ctx.Err()
+	}
+}
+
+func (p *Pipeline) importUnit(ctx context.Context, u unit, opt Options) (Result, error) {
+	var format report.Format
+	var err error
+	if opt.Format != "" {
+		format, err = p.Registry.Lookup(opt.Format)
+	} else {
+		format, err = p.Registry.Detect(u.head)
+	}
+	if err != nil {
+		return Result{}, fmt.Errorf("%s: %w", u.name, err)
+	}
+	key, err := p.secretKey(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	at := p.Now().UTC().Truncate(time.Microsecond)
+	imp := model.Import{Source: format.Name(), FormatVersion: format.Version(), File: u.name, StartedAt: at}
+	defaultAsset := report.AssetRef{Kind: model.AssetRepository, Name: defaultAssetName(u.name)}
+	if opt.Asset != nil {
+		defaultAsset = *opt.Asset
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := make(chan batch, 2)
+	parseErr := make(chan error, 1)
+	go func() {
+		defer close(ch)
+		sink := &batchSink{ctx: ctx, out: ch, size: max(p.Limits.BatchSize, 1)}
+		err := safeParse(ctx, format, u, sink)
+		if err == nil {
+			err = sink.flush()
+		}
+		parseErr <- err
+	}()
+
+	var res Result
+	err = p.Store.Ingest(ctx, func(tx store.IngestTx) error {
+		if err := tx.BeginImport(ctx, &imp); err != nil {
+			return err
+		}
+		w := &writer{
+			tx: tx, source: format.Name(), at: at, importID: imp.ID, secretKey: key, defaultAsset: defaultAsset,
+			res: &resolver{tx: tx, importID: imp.ID, at: at, cache: map[string]int64{}, canon: map[int64]int64{}, counts: &imp.Counts},
+			counts: &imp.Counts, covered: map[int64]bool{}, seenFP: map[[16]byte]bool{}, seenFinding: map[int64]bool{},
+		}
+		for b := range ch {
+			if err := w.write(ctx, b); err != nil {
+				cancel()
+				for range ch {
+				}
+				return err
+			}
+		}
+		if err := <-parseErr; err != nil {
+			return err
+		}
+		if err := w.finish(ctx); err != nil {
+			return err
+		}
+		imp.FinishedAt = p.Now().UTC()
+		imp.Digest = u.digest()
+		if err := tx.FinishImport(ctx, imp); err != nil {
+			return err
+		}
+		res = Result{Import: imp, Assets: w.res.events}
+		return nil
+	})
+	if err != nil {
+		return Result{}, p.locate(u, err)
+	}
+	p.Log.Info("import", "file", u.name, "format", imp.Source, "findings", imp.Counts.Findings, "new", imp.Counts.New,
+		"fixed", imp.Counts.Fixed, "reopened", imp.Counts.Reopened, "assets", imp.Counts.AssetsCovered)
+	return res, nil
+}
+
+// safeParse runs a parser, turning a panic into an error: no input may
+// bring the process down.
+func safeParse(ctx context.Context, f report.Format, u unit, sink report.Sink) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &report.ParseError{Offset: -1, Err: fmt.Errorf("%s parser failed on this input (%v); please report it", f.Name(), r)}
+		}
+	}()
+	if err := f.Parse(ctx, u.r, sink); err != nil {
+		var pe *report.ParseError
+		if !errors.As(err, &pe) && !errors.Is(err, context.Canceled) && !errors.Is(err, ErrLimit) {
+			err = &report.ParseError{Offset: -1, Err: err}
+		}
+		return fmt.Errorf("%s report: %w", f.Name(), err)
+	}
+	return nil
+}
+
+// locate names the file in a parse error and turns an offset into a line.
+func (p *Pipeline) locate(u unit, err error) error {
+	var pe *report.ParseError
+	if !errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", u.name, err)
+	}
+	pe.File = u.name
+	if pe.Line == 0 && pe.Offset >= 0 && u.path != "" {
+		if l, c, ok := lineCol(u.path, pe.Offset); ok {
+			pe.Line, pe.Column = l, c
+		}
+	}
+	return pe
+}
+
+func defaultAssetName(file string) string {
+	base := filepath.Base(strings.ReplaceAll(file, "!", "/"))
+	for ext := filepath.Ext(base); ext != "" && len(base) > len(ext); ext = filepath.Ext(base) {
+		base = strings.TrimSuffix(base, ext)
+	}
+	return base
+}
+
+// secretKey is the instance key for hashing secrets in fingerprints; it is
+// created once per database and never leaves it.
+func (p *Pipeline) secretKey(ctx context.Context) ([]byte, error) {
+	v, err := p.Store.Setting(ctx, "secret_fingerprint_key", func() (string, error) {
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			return "", err
+		}
+		return hex.EncodeToString(b), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return hex.DecodeString(v)
+}
+
+// writer applies batches to the store inside the import's transaction.
+type writer struct {
+	tx           store.IngestTx
+	res          *resolver
+	source       string
+	at           time.Time
+	importID     int64
+	secretKey    []byte
+	defaultAsset report.AssetRef
+	counts       *model.ImportCounts
+
+	covered     map[int64]bool
+	coverOrder  []int64
+	seenFP      map[[16]byte]bool
+	seenFinding map[int64]bool
+	assetKinds  map[int64]model.AssetKind
+}
+
+func (w *writer) cover(id int64, kind model.AssetKind) {
+	if !w.covered[id] {
+		w.covered[id] = true
+		w.coverOrder = append(w.coverOrder, id)
+	}
+	if w.assetKinds == nil {
+		w.assetKinds = map[int64]model.AssetKind{}
+	}
+	w.assetKinds[id] = kind
+}
+
+func (w *writer) resolve(ctx context.Context, ref report.AssetRef) (int64, model.AssetKind, error) {
+	if len(ref.Identifiers) == 0 && strings.TrimSpace(ref.Name) == "" {
+		kind := ref.Kind
+		ref = w.defaultAsset
+		if kind != "" && w.defaultAsset.Kind == "" {
+			ref.Kind = kind
+		}
+	}
+	if ref.Kind == "" {
+		ref.Kind = model.AssetHost
+	}
+	id, err := w.res.resolve(ctx, ref)
+	if err != nil {
+		return 0, "", err
+	}
+	w.cover(id, ref.Kind)
+	return id, ref.Kind, nil
+}
+
+type pending struct {
+	obs      *report.Observation
+	fp       string
+	key      string
+	fhash    string
+	dhash    string
+	assetID  int64
+	isNew    bool
+	findingW bool // write the finding
+	detW     bool // write the detection
+}
+
+func (w *writer) write(ctx context.Context, b batch) error {
+	for _, a := range b.assets {
+		if _, _, err := w.resolve(ctx, a); err != nil {
+			return err
+		}
+	}
+	var ps []*pending
+	for i := range b.obs {
+		o := &b.obs[i]
+		assetID, kind, err := w.resolve(ctx, o.Asset)
+		if err != nil {
+			return err
+		}
+		normalize(o)
+		key := findingKey(w.source, kind, o, w.secretKey)
+		fp := model.Fingerprint(assetID, key)
+		var k [16]byte
+		hex.Decode(k[:], []byte(fp))
+		w.counts.Detections++
+		if w.seenFP[k] {
+			w.counts.Duplicates++
+			continue
+		}
+		w.seenFP[k] = true
+		o.Secret = "" // only its keyed hash, inside the fingerprint, is kept
+		ps = append(ps, &pending{obs: o, fp: fp, key: key, assetID: assetID, fhash: findingHash(&o.Finding), dhash: detectionHash(o)})
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	fps := make([]string, len(ps))
+	for i, p := range ps {
+		fps[i] = p.fp
+	}
+	states, err := w.tx.FindingStates(ctx, w.source, fps)
+	if err != nil {
+		return err
+	}
+	var fws []store.FindingWrite
+	var reopen []int64
+	for _, p := range ps {
+		st, exists := states[p.fp]
+		if !exists {
+			p.isNew, p.findingW, p.detW = true, true, true
+			w.counts.New++
+		} else {
+			changed := false
+			if st.Source == w.source && st.ContentHash != p.fhash {
+				p.findingW, changed = true, true
+			}
+			if st.DetectionID == 0 || !st.Present || st.DetectionHash != p.dhash {
+				p.detW = true
+				changed = changed || st.DetectionID != 0 && st.Present
+			}
+			if st.DetectionID == 0 && st.Source != w.source {
+				w.counts.Correlated++
+			}
+			switch {
+			case st.Status == model.StatusFixed:
+				reopen = append(reopen, st.FindingID)
+				w.counts.Reopened++
+			case changed:
+				w.counts.Updated++
+			case st.DetectionID != 0:
+				w.counts.Unchanged++
+			}
+			w.seenFinding[st.FindingID] = true
+		}
+		if p.findingW {
+			f := p.obs.Finding
+			f.AssetID, f.Fingerprint = p.assetID, p.fp
+			fws = append(fws, store.FindingWrite{Finding: f, Key: p.key, Source: w.source, ContentHash: p.fhash})
+		}
+	}
+	ids := map[string]int64{}
+	if len(fws) > 0 {
+		if ids, err = w.tx.UpsertFindings(ctx, fws, w.at); err != nil {
+			return err
+		}
+	}
+	var dws []store.DetectionWrite
+	for _, p := range ps {
+		if !p.detW {
+			continue
+		}
+		id := ids[p.fp]
+		if id == 0 {
+			id = states[p.fp].FindingID
+		}
+		if id == 0 {
+			return fmt.Errorf("finding %s was not written", p.fp)
+		}
+		w.seenFinding[id] = true
+		dws = append(dws, store.DetectionWrite{FindingID: id, Source: w.source, ToolID: p.obs.ToolID, Severity: p.obs.ToolSeverity,
+			Evidence: p.obs.Evidence, ContentHash: p.dhash})
+	}
+	if len(dws) > 0 {
+		if err := w.tx.UpsertDetections(ctx, dws, w.importID, w.at); err != nil {
+			return err
+		}
+	}
+	if len(reopen) > 0 {
+		if err := w.tx.ReopenFindings(ctx, reopen, w.at); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finish applies the coverage rule: on every asset this import covered,
+// this source's detections it did not see again are now absent, and a
+// finding with no present detection left is fixed.
+func (w *writer) finish(ctx context.Context) error {
+	covered := make([]int64, 0, len(w.coverOrder))
+	seen := map[int64]bool{}
+	for _, id := range w.coverOrder {
+		id = w.res.live(id)
+		if !seen[id] {
+			seen[id] = true
+			covered = append(covered, id)
+		}
+	}
+	var absent []int64
+	err := w.tx.PresentDetections(ctx, w.source, covered, func(detID, findingID int64) error {
+		if !w.seenFinding[findingID] {
+			absent = append(absent, detID)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(absent) > 0 {
+		fixed, err := w.tx.MarkAbsent(ctx, absent, w.importID, w.at)
+		if err != nil {
+			return err
+		}
+		w.counts.Fixed = fixed
+	}
+	if err := w.tx.SetCoverage(ctx, w.source, covered, w.importID, w.at); err != nil {
+		return err
+	}
+	if err := w.tx.TouchAssets(ctx, covered, w.at); err != nil {
+		return err
+	}
+	w.counts.Findings = len(w.seenFP)
+	w.counts.AssetsCovered = len(covered)
+	return nil
+}
+
+// Size caps for stored text, so that one verbose report cannot bloat the
+// database.
+const (
+	maxTitle       = 500
+	maxDescription = 32 << 10
+	maxEvidence    = 8 << 10
+	maxRemediation = 16 << 10
+)
+
+// normalize fills defaults and caps sizes.
+func normalize(o *report.Observation) {
+	f := &o.Finding
+	if f.Kind == "" {
+		f.Kind = model.KindVulnerability
+	}
+	if f.Severity.Rank() == 0 {
+		if s, ok := report.Severity(o.ToolSeverity); ok {
+			f.Severity = s
+		} else {
+			best := 0.0
+			for _, c := range f.CVSS {
+				best = max(best, c.Score)
+			}
+			f.Severity = report.SeverityFromScore(best)
+		}
+	}
+	if f.VulnID != "" || len(f.Aliases) > 0 {
+		f.VulnID, f.Aliases = report.VulnIDs(append([]string{f.VulnID}, f.Aliases...)...)
+	}
+	f.Title = strings.TrimSpace(f.Title)
+	if f.Title == "" {
+		f.Title = firstNonEmpty(f.VulnID, f.RuleID, o.ToolID, string(f.Kind))
+	}
+	f.Title = report.Truncate(f.Title, maxTitle)
+	f.Description = report.Truncate(f.Description, maxDescription)
+	f.Remediation = report.Truncate(f.Remediation, maxRemediation)
+	o.Evidence = report.Truncate(o.Evidence, maxEvidence)
+}
+
+func findingHash(f *model.Finding) string {
+	b, _ := json.Marshal(struct {
+		K  model.FindingKind
+		T  string
+		D  string
+		S  model.Severity
+		V  string
+		A  []string
+		C  []int
+		CV []model.CVSS
+		R  string
+		Co model.Component
+		L  model.Location
+		Re string
+		Rf []string
+	}{f.Kind, f.Title, f.Description, f.Severity, f.VulnID, f.Aliases, f.CWEs, f.CVSS, f.RuleID, f.Component, f.Location, f.Remediation, f.References})
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:12])
+}
+
+func detectionHash(o *report.Observation) string {
+	h := sha256.Sum256([]byte(o.ToolID + "\x00" + o.ToolSeverity + "\x00" + o.Evidence))
+	return hex.EncodeToString(h[:12])
+}

@@ -1,0 +1,82 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/ctemhq/ctem/internal/model"
+)
+
+// IngestTx is the write side of one import, inside one transaction. Writes
+// are upserts keyed by fingerprint, so concurrent imports of overlapping data
+// (several replicas on PostgreSQL) never fail on a duplicate or lose a row.
+type IngestTx interface {
+	BeginImport(ctx context.Context, imp *model.Import) error
+	FinishImport(ctx context.Context, imp model.Import) error
+
+	// LookupIdentifiers returns the live (not merged away) assets holding
+	// any of ids.
+	LookupIdentifiers(ctx context.Context, ids []model.Identifier) ([]IdentifierRecord, error)
+	// MergeBlocked reports whether a person split these two assets apart,
+	// so that no rule may merge them again.
+	MergeBlocked(ctx context.Context, a, b int64) (bool, error)
+	// LoadAssets reads assets with all their identifiers.
+	LoadAssets(ctx context.Context, ids []int64) ([]model.Asset, error)
+	CreateAsset(ctx context.Context, a *model.Asset, importID int64, rule string) error
+	AddIdentifiers(ctx context.Context, assetID int64, ids []model.Identifier, importID int64, rule string, at time.Time) error
+	// MergeAssets folds asset from into asset into: its findings move (and
+	// combine with into's findings of the same key), and from is kept, marked
+	// merged, so that the merge can be explained and split.
+	MergeAssets(ctx context.Context, into, from int64, rule string, importID int64, at time.Time) error
+	// TouchAssets sets last_seen and fills attributes the asset lacks.
+	TouchAssets(ctx context.Context, ids []int64, at time.Time) error
+
+	// FindingStates returns what is stored for these fingerprints, with the
+	// detection of source when there is one.
+	FindingStates(ctx context.Context, source string, fingerprints []string) (map[string]FindingState, error)
+	// UpsertFindings writes findings and returns their ids by fingerprint.
+	// An existing finding's descriptive fields change only when the writing
+	// source is the one that created it.
+	UpsertFindings(ctx context.Context, fs []FindingWrite, at time.Time) (map[string]int64, error)
+	// UpsertDetections writes detections as present.
+	UpsertDetections(ctx context.Context, ds []DetectionWrite, importID int64, at time.Time) error
+	// ReopenFindings turns fixed findings back to reopened.
+	ReopenFindings(ctx context.Context, ids []int64, at time.Time) error
+	// PresentDetections calls fn for every present detection of source on
+	// the given assets.
+	PresentDetections(ctx context.Context, source string, assetIDs []int64, fn func(detectionID, findingID int64) error) error
+	// MarkAbsent marks detections absent, then fixes the findings left with
+	// no present detection, and returns how many findings it fixed.
+	MarkAbsent(ctx context.Context, detectionIDs []int64, importID int64, at time.Time) (fixed int, err error)
+	// SetCoverage records that source covered these assets now.
+	SetCoverage(ctx context.Context, source string, assetIDs []int64, importID int64, at time.Time) error
+}
+
+// FindingState is the stored state the lifecycle needs for one fingerprint.
+type FindingState struct {
+	FindingID     int64
+	Status        model.Status
+	Source        string // the source that created the finding
+	ContentHash   string
+	DetectionID   int64 // 0 when source has no detection yet
+	Present       bool
+	DetectionHash string
+}
+
+// FindingWrite is one finding to insert or update.
+type FindingWrite struct {
+	Finding     model.Finding // AssetID and Fingerprint set
+	Key         string        // the fingerprint recipe key
+	Source      string
+	ContentHash string
+}
+
+// DetectionWrite is one source's detection of a finding.
+type DetectionWrite struct {
+	FindingID   int64
+	Source      string
+	ToolID      string
+	Severity    string
+	Evidence    string
+	ContentHash string
+}

@@ -1,0 +1,132 @@
+// Package postgres opens ctem's PostgreSQL store (pgx v5). Large upserts go
+// through COPY into a staging table and one INSERT ... ON CONFLICT.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/ctemhq/ctem/internal/store/migrations"
+	"github.com/ctemhq/ctem/internal/store/sqlstore"
+)
+
+// Open connects to dsn (a postgres:// URL or key=value string) and applies
+// pending migrations.
+func Open(ctx context.Context, dsn string) (*sqlstore.Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres %s: %w", redact(cfg), err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	s := sqlstore.New(sqlstore.Config{
+		Dialect: "postgres", Writer: db, Reader: db, Migrations: migrations.For("postgres"),
+		Bulk:  bulk{},
+		Close: func() error { pool.Close(); return nil },
+	})
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// redact names the server without credentials, for error messages.
+func redact(cfg *pgxpool.Config) string {
+	return fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
+}
+
+type bulk struct{}
+
+// withPgx runs fn on the pgx connection under conn, which holds the open
+// transaction, so COPY and the statements around it share it.
+func withPgx(conn *sql.Conn, fn func(c *pgx.Conn) error) error {
+	return conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("postgres: unexpected driver connection %T", dc)
+		}
+		return fn(sc.Conn())
+	})
+}
+
+func copyRows[T interface{ Values() []any }](rows []T) pgx.CopyFromSource {
+	return pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) { return rows[i].Values(), nil })
+}
+
+func (bulk) stage(ctx context.Context, c *pgx.Conn, table, stage string, cols []string) error {
+	_, err := c.Exec(ctx, fmt.Sprintf(`CREATE TEMP TABLE IF NOT EXISTS %s ON COMMIT DROP AS SELECT %s FROM %s WITH NO DATA`,
+		stage, joinCols(cols), table))
+	if err != nil {
+		return err
+	}
+	_, err = c.Exec(ctx, "TRUNCATE "+stage)
+	return err
+}
+
+func (b bulk) UpsertFindings(ctx context.Context, conn *sql.Conn, rows []sqlstore.FindingRow) (map[string]int64, error) {
+	ids := make(map[string]int64, len(rows))
+	err := withPgx(conn, func(c *pgx.Conn) error {
+		if err := b.stage(ctx, c, "findings", "stage_findings", sqlstore.FindingColumns); err != nil {
+			return fmt.Errorf("stage findings: %w", err)
+		}
+		if _, err := c.CopyFrom(ctx, pgx.Identifier{"stage_findings"}, sqlstore.FindingColumns, copyRows(rows)); err != nil {
+			return fmt.Errorf("copy findings: %w", err)
+		}
+		cols := joinCols(sqlstore.FindingColumns)
+		res, err := c.Query(ctx, "INSERT INTO findings ("+cols+") SELECT "+cols+" FROM stage_findings"+sqlstore.FindingConflict)
+		if err != nil {
+			return fmt.Errorf("upsert findings: %w", err)
+		}
+		defer res.Close()
+		for res.Next() {
+			var id int64
+			var fp string
+			if err := res.Scan(&id, &fp); err != nil {
+				return err
+			}
+			ids[fp] = id
+		}
+		return res.Err()
+	})
+	return ids, err
+}
+
+func (b bulk) UpsertDetections(ctx context.Context, conn *sql.Conn, rows []sqlstore.DetectionRow) error {
+	return withPgx(conn, func(c *pgx.Conn) error {
+		if err := b.stage(ctx, c, "detections", "stage_detections", sqlstore.DetectionColumns); err != nil {
+			return fmt.Errorf("stage detections: %w", err)
+		}
+		if _, err := c.CopyFrom(ctx, pgx.Identifier{"stage_detections"}, sqlstore.DetectionColumns, copyRows(rows)); err != nil {
+			return fmt.Errorf("copy detections: %w", err)
+		}
+		cols := joinCols(sqlstore.DetectionColumns)
+		if _, err := c.Exec(ctx, "INSERT INTO detections ("+cols+") SELECT "+cols+" FROM stage_detections"+sqlstore.DetectionConflict); err != nil {
+			return fmt.Errorf("upsert detections: %w", err)
+		}
+		return nil
+	})
+}
+
+func joinCols(cols []string) string {
+	s := ""
+	for i, c := range cols {
+		if i > 0 {
+			s += ", "
+		}
+		s += c
+	}
+	return s
+}

@@ -1,0 +1,589 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ctemhq/ctem/internal/model"
+	"github.com/ctemhq/ctem/internal/store"
+)
+
+// SetFindingStatus records a manual decision: accepted or false_positive,
+// or open to take one back (the next import then sets the real state).
+func (s *Store) SetFindingStatus(ctx context.Context, id int64, status model.Status, note string) error {
+	if !status.IsManual() && status != model.StatusOpen {
+		return fmt.Errorf("status %q cannot be set by hand (use accepted, false_positive or open)", status)
+	}
+	res, err := s.cfg.Writer.ExecContext(ctx, `UPDATE findings SET status = $1, status_note = $2, updated_at = $3,
+		fixed_at = CASE WHEN $4 THEN NULL ELSE fixed_at END WHERE id = $5`,
+		string(status), note, time.Now().UTC(), status == model.StatusOpen, id)
+	if err != nil {
+		return fmt.Errorf("finding %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("finding %d: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
+// Ingest runs fn in one write transaction.
+func (s *Store) Ingest(ctx context.Context, fn func(tx store.IngestTx) error) (err error) {
+	// The transaction runs on a dedicated connection so that a bulk path
+	// (PostgreSQL COPY) can reach the driver connection inside it.
+	conn, err := s.cfg.Writer.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+				err = errors.Join(err, fmt.Errorf("rollback: %w", rerr))
+			}
+		}
+	}()
+	if err := fn(&ingestTx{s: s, conn: conn, tx: tx}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+type ingestTx struct {
+	s    *Store
+	conn *sql.Conn
+	tx   *sql.Tx
+}
+
+func (t *ingestTx) BeginImport(ctx context.Context, imp *model.Import) error {
+	return t.tx.QueryRowContext(ctx, `INSERT INTO imports (source, format_version, file, digest, started_at, counts, error)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		imp.Source, imp.FormatVersion, imp.File, imp.Digest, imp.StartedAt.UTC(), jsonText(imp.Counts, "{}"), imp.Error).Scan(&imp.ID)
+}
+
+func (t *ingestTx) FinishImport(ctx context.Context, imp model.Import) error {
+	_, err := t.tx.ExecContext(ctx, `UPDATE imports SET finished_at = $1, counts = $2, error = $3, digest = $4 WHERE id = $5`,
+		imp.FinishedAt.UTC(), jsonText(imp.Counts, "{}"), imp.Error, imp.Digest, imp.ID)
+	return err
+}
+
+func (t *ingestTx) LookupIdentifiers(ctx context.Context, ids []model.Identifier) ([]store.IdentifierRecord, error) {
+	var out []store.IdentifierRecord
+	err := chunks(len(ids), 400, func(lo, hi int) error {
+		w := &where{}
+		var ors []string
+		for _, id := range ids[lo:hi] {
+			sub := &where{args: w.args}
+			sub.add("(i.kind = ? AND i.value = ?)", string(id.Kind), id.Value)
+			w.args = sub.args
+			ors = append(ors, sub.conds[0])
+		}
+		q := `SELECT i.id, COALESCE(a.merged_into, a.id), i.kind, i.value, COALESCE(i.import_id, 0), i.rule, i.created_at
+			FROM asset_identifiers i JOIN assets a ON a.id = i.asset_id WHERE ` + joinOr(ors) + ` ORDER BY i.id`
+		rows, err := t.tx.QueryContext(ctx, q, w.args...)
+		if err != nil {
+			return fmt.Errorf("lookup identifiers: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r store.IdentifierRecord
+			var at timeCol
+			if err := rows.Scan(&r.ID, &r.AssetID, &r.Kind, &r.Value, &r.ImportID, &r.Rule, &at); err != nil {
+				return err
+			}
+			r.CreatedAt = at.T
+			out = append(out, r)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+func joinOr(parts []string) string {
+	s := ""
+	for i, p := range parts {
+		if i > 0 {
+			s += " OR "
+		}
+		s += p
+	}
+	return s
+}
+
+func (t *ingestTx) MergeBlocked(ctx context.Context, a, b int64) (bool, error) {
+	var n int
+	err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM asset_merges WHERE undone_at IS NOT NULL
+		AND ((into_id = $1 AND from_id = $2) OR (into_id = $3 AND from_id = $4))`, a, b, b, a).Scan(&n)
+	return n > 0, err
+}
+
+func (t *ingestTx) CreateAsset(ctx context.Context, a *model.Asset, importID int64, rule string) error {
+	err := t.tx.QueryRowContext(ctx, `INSERT INTO assets (kind, name, attributes, tags, criticality, internet_exposed, owner, first_seen, last_seen)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		string(a.Kind), a.Name, jsonText(a.Attributes, "{}"), jsonText(a.Tags, "{}"), a.Criticality, a.InternetExposed, a.Owner,
+		a.FirstSeen.UTC(), a.LastSeen.UTC()).Scan(&a.ID)
+	if err != nil {
+		return fmt.Errorf("create asset: %w", err)
+	}
+	return t.AddIdentifiers(ctx, a.ID, a.Identifiers, importID, rule, a.FirstSeen)
+}
+
+func (t *ingestTx) AddIdentifiers(ctx context.Context, assetID int64, ids []model.Identifier, importID int64, rule string, at time.Time) error {
+	for _, id := range ids {
+		_, err := t.tx.ExecContext(ctx, `INSERT INTO asset_identifiers (asset_id, kind, value, import_id, rule, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (asset_id, kind, value) DO NOTHING`,
+			assetID, string(id.Kind), id.Value, nullID(importID), rule, at.UTC())
+		if err != nil {
+			return fmt.Errorf("add identifier %s=%s: %w", id.Kind, id.Value, err)
+		}
+	}
+	return nil
+}
+
+func (t *ingestTx) MergeAssets(ctx context.Context, into, from int64, rule string, importID int64, at time.Time) error {
+	if into == from {
+		return nil
+	}
+	// Re-key from's findings onto into; where into already has a finding
+	// of the same key, move the detections over and drop the duplicate.
+	rows, err := t.tx.QueryContext(ctx, `SELECT id, fkey FROM findings WHERE asset_id = $1`, from)
+	if err != nil {
+		return fmt.Errorf("merge assets: %w", err)
+	}
+	type fk struct {
+		id  int64
+		key string
+	}
+	var moving []fk
+	for rows.Next() {
+		var f fk
+		if err := rows.Scan(&f.id, &f.key); err != nil {
+			rows.Close()
+			return err
+		}
+		moving = append(moving, f)
+	}
+	rows.Close()
+	for _, f := range moving {
+		fp := model.Fingerprint(into, f.key)
+		var existing int64
+		err := t.tx.QueryRowContext(ctx, `SELECT id FROM findings WHERE fingerprint = $1`, fp).Scan(&existing)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			if _, err := t.tx.ExecContext(ctx, `UPDATE findings SET asset_id = $1, fingerprint = $2, updated_at = $3 WHERE id = $4`,
+				into, fp, at.UTC(), f.id); err != nil {
+				return fmt.Errorf("merge assets: %w", err)
+			}
+		case err != nil:
+			return fmt.Errorf("merge assets: %w", err)
+		default:
+			// Detections of a source both findings have: keep into's.
+			if _, err := t.tx.ExecContext(ctx, `UPDATE detections SET finding_id = $1 WHERE finding_id = $2
+				AND source NOT IN (SELECT source FROM detections WHERE finding_id = $3)`, existing, f.id, existing); err != nil {
+				return fmt.Errorf("merge assets: %w", err)
+			}
+			for _, q := range []string{
+				`DELETE FROM detections WHERE finding_id = $1`,
+				`DELETE FROM ticket_findings WHERE finding_id = $1`,
+				`DELETE FROM exceptions WHERE finding_id = $1`,
+				`DELETE FROM findings WHERE id = $1`,
+			} {
+				if _, err := t.tx.ExecContext(ctx, q, f.id); err != nil {
+					return fmt.Errorf("merge assets: %w", err)
+				}
+			}
+		}
+	}
+	// Coverage of from counts for into.
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO coverage (asset_id, source, import_id, seen_at)
+		SELECT $1, source, import_id, seen_at FROM coverage WHERE asset_id = $2
+		ON CONFLICT (asset_id, source) DO NOTHING`, into, from); err != nil {
+		return fmt.Errorf("merge assets: %w", err)
+	}
+	if _, err := t.tx.ExecContext(ctx, `UPDATE assets SET merged_into = $1 WHERE id = $2 OR merged_into = $3`, into, from, from); err != nil {
+		return fmt.Errorf("merge assets: %w", err)
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO asset_merges (into_id, from_id, rule, import_id, merged_at) VALUES ($1, $2, $3, $4, $5)`,
+		into, from, rule, nullID(importID), at.UTC())
+	return err
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+func (t *ingestTx) TouchAssets(ctx context.Context, ids []int64, at time.Time) error {
+	return chunks(len(ids), 500, func(lo, hi int) error {
+		args := append([]any{at.UTC()}, int64Args(ids[lo:hi])...)
+		_, err := t.tx.ExecContext(ctx, `UPDATE assets SET last_seen = $1 WHERE id IN (`+placeholders(2, hi-lo)+`)`, args...)
+		return err
+	})
+}
+
+func (t *ingestTx) FindingStates(ctx context.Context, source string, fps []string) (map[string]store.FindingState, error) {
+	out := make(map[string]store.FindingState, len(fps))
+	err := chunks(len(fps), 900, func(lo, hi int) error {
+		args := make([]any, 0, hi-lo+1)
+		args = append(args, source)
+		for _, fp := range fps[lo:hi] {
+			args = append(args, fp)
+		}
+		rows, err := t.tx.QueryContext(ctx, `SELECT f.fingerprint, f.id, f.status, f.source, f.content_hash,
+			COALESCE(d.id, 0), COALESCE(d.present, FALSE), COALESCE(d.content_hash, '')
+			FROM findings f LEFT JOIN detections d ON d.finding_id = f.id AND d.source = $1
+			WHERE f.fingerprint IN (`+placeholders(2, hi-lo)+`)`, args...)
+		if err != nil {
+			return fmt.Errorf("finding states: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var fp string
+			var st store.FindingState
+			if err := rows.Scan(&fp, &st.FindingID, &st.Status, &st.Source, &st.ContentHash, &st.DetectionID, &st.Present, &st.DetectionHash); err != nil {
+				return err
+			}
+			out[fp] = st
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// FindingRow is one finding flattened into column values.
+type FindingRow struct {
+	AssetID, OriginAssetID                                     int64
+	Fingerprint, Key, Source, ContentHash                      string
+	Kind, Title, Description, Severity, VulnID                 string
+	Aliases, CWEs, CVSS                                        string
+	CVSSScore                                                  float64
+	RuleID, Component, Package, Location, Remediation, Refs    string
+	Status                                                     string
+	At                                                         time.Time
+}
+
+// FindingColumns are FindingRow's columns in Values order.
+var FindingColumns = []string{"asset_id", "origin_asset_id", "fingerprint", "fkey", "source", "content_hash", "kind", "title",
+	"description", "severity", "vuln_id", "aliases", "cwes", "cvss", "cvss_score", "rule_id", "component", "package", "location",
+	"remediation", "refs", "status", "first_seen", "last_seen", "updated_at"}
+
+// Values lists the row's values in FindingColumns order.
+func (r FindingRow) Values() []any {
+	return []any{r.AssetID, r.OriginAssetID, r.Fingerprint, r.Key, r.Source, r.ContentHash, r.Kind, r.Title, r.Description,
+		r.Severity, r.VulnID, r.Aliases, r.CWEs, r.CVSS, r.CVSSScore, r.RuleID, r.Component, r.Package, r.Location,
+		r.Remediation, r.Refs, r.Status, r.At, r.At, r.At}
+}
+
+// FindingConflict is the ON CONFLICT clause both backends use: descriptive
+// fields follow only the source that created the finding.
+const FindingConflict = ` ON CONFLICT (fingerprint) DO UPDATE SET
+	title = CASE WHEN findings.source = excluded.source THEN excluded.title ELSE findings.title END,
+	description = CASE WHEN findings.source = excluded.source THEN excluded.description ELSE findings.description END,
+	severity = CASE WHEN findings.source = excluded.source THEN excluded.severity ELSE findings.severity END,
+	aliases = CASE WHEN findings.source = excluded.source THEN excluded.aliases ELSE findings.aliases END,
+	cwes = CASE WHEN findings.source = excluded.source THEN excluded.cwes ELSE findings.cwes END,
+	cvss = CASE WHEN findings.source = excluded.source THEN excluded.cvss ELSE findings.cvss END,
+	cvss_score = CASE WHEN findings.source = excluded.source THEN excluded.cvss_score ELSE findings.cvss_score END,
+	component = CASE WHEN findings.source = excluded.source THEN excluded.component ELSE findings.component END,
+	location = CASE WHEN findings.source = excluded.source THEN excluded.location ELSE findings.location END,
+	remediation = CASE WHEN findings.source = excluded.source THEN excluded.remediation ELSE findings.remediation END,
+	refs = CASE WHEN findings.source = excluded.source THEN excluded.refs ELSE findings.refs END,
+	content_hash = CASE WHEN findings.source = excluded.source THEN excluded.content_hash ELSE findings.content_hash END,
+	updated_at = excluded.updated_at
+	RETURNING id, fingerprint`
+
+func findingRow(w store.FindingWrite, at time.Time) FindingRow {
+	f := w.Finding
+	score := 0.0
+	for _, c := range f.CVSS {
+		score = max(score, c.Score)
+	}
+	return FindingRow{
+		AssetID: f.AssetID, OriginAssetID: f.AssetID, Fingerprint: f.Fingerprint, Key: w.Key, Source: w.Source,
+		ContentHash: w.ContentHash, Kind: string(f.Kind), Title: f.Title, Description: f.Description,
+		Severity: string(f.Severity), VulnID: f.VulnID, Aliases: jsonText(f.Aliases, "[]"), CWEs: jsonText(f.CWEs, "[]"),
+		CVSS: jsonText(f.CVSS, "[]"), CVSSScore: score, RuleID: f.RuleID, Component: jsonText(f.Component, "{}"),
+		Package: f.Component.Name, Location: jsonText(f.Location, "{}"), Remediation: f.Remediation,
+		Refs: jsonText(f.References, "[]"), Status: string(model.StatusOpen), At: at.UTC(),
+	}
+}
+
+func (t *ingestTx) UpsertFindings(ctx context.Context, ws []store.FindingWrite, at time.Time) (map[string]int64, error) {
+	rows := make([]FindingRow, len(ws))
+	for i, w := range ws {
+		rows[i] = findingRow(w, at)
+	}
+	if t.s.cfg.Bulk != nil && len(rows) >= 64 {
+		return t.s.cfg.Bulk.UpsertFindings(ctx, t.conn, rows)
+	}
+	ids := make(map[string]int64, len(rows))
+	ncol := len(FindingColumns)
+	err := chunks(len(rows), 30000/ncol, func(lo, hi int) error {
+		var args []any
+		q := "INSERT INTO findings (" + joinCols(FindingColumns) + ") VALUES "
+		for i, r := range rows[lo:hi] {
+			if i > 0 {
+				q += ", "
+			}
+			q += "(" + placeholders(len(args)+1, ncol) + ")"
+			args = append(args, r.Values()...)
+		}
+		res, err := t.tx.QueryContext(ctx, q+FindingConflict, args...)
+		if err != nil {
+			return fmt.Errorf("upsert findings: %w", err)
+		}
+		defer res.Close()
+		for res.Next() {
+			var id int64
+			var fp string
+			if err := res.Scan(&id, &fp); err != nil {
+				return err
+			}
+			ids[fp] = id
+		}
+		return res.Err()
+	})
+	return ids, err
+}
+
+func joinCols(cols []string) string {
+	s := ""
+	for i, c := range cols {
+		if i > 0 {
+			s += ", "
+		}
+		s += c
+	}
+	return s
+}
+
+// DetectionRow is one detection flattened into column values.
+type DetectionRow struct {
+	FindingID                                  int64
+	Source, ToolID, Severity, ContentHash, Ev string
+	ImportID                                   int64
+	At                                         time.Time
+}
+
+// DetectionColumns are DetectionRow's columns in Values order.
+var DetectionColumns = []string{"finding_id", "source", "tool_id", "severity", "present", "content_hash", "evidence", "import_id", "first_seen", "last_seen"}
+
+// Values lists the row's values in DetectionColumns order.
+func (r DetectionRow) Values() []any {
+	return []any{r.FindingID, r.Source, r.ToolID, r.Severity, true, r.ContentHash, r.Ev, r.ImportID, r.At, r.At}
+}
+
+// DetectionConflict is the ON CONFLICT clause both backends use.
+const DetectionConflict = ` ON CONFLICT (finding_id, source) DO UPDATE SET
+	tool_id = excluded.tool_id, severity = excluded.severity, present = TRUE, content_hash = excluded.content_hash,
+	evidence = excluded.evidence, import_id = excluded.import_id, last_seen = excluded.last_seen`
+
+func (t *ingestTx) UpsertDetections(ctx context.Context, ds []store.DetectionWrite, importID int64, at time.Time) error {
+	rows := make([]DetectionRow, len(ds))
+	for i, d := range ds {
+		rows[i] = DetectionRow{FindingID: d.FindingID, Source: d.Source, ToolID: d.ToolID, Severity: d.Severity,
+			ContentHash: d.ContentHash, Ev: d.Evidence, ImportID: importID, At: at.UTC()}
+	}
+	if t.s.cfg.Bulk != nil && len(rows) >= 64 {
+		return t.s.cfg.Bulk.UpsertDetections(ctx, t.conn, rows)
+	}
+	ncol := len(DetectionColumns)
+	return chunks(len(rows), 30000/ncol, func(lo, hi int) error {
+		var args []any
+		q := "INSERT INTO detections (" + joinCols(DetectionColumns) + ") VALUES "
+		for i, r := range rows[lo:hi] {
+			if i > 0 {
+				q += ", "
+			}
+			q += "(" + placeholders(len(args)+1, ncol) + ")"
+			args = append(args, r.Values()...)
+		}
+		if _, err := t.tx.ExecContext(ctx, q+DetectionConflict, args...); err != nil {
+			return fmt.Errorf("upsert detections: %w", err)
+		}
+		return nil
+	})
+}
+
+func (t *ingestTx) ReopenFindings(ctx context.Context, ids []int64, at time.Time) error {
+	return chunks(len(ids), 500, func(lo, hi int) error {
+		args := append([]any{at.UTC()}, int64Args(ids[lo:hi])...)
+		_, err := t.tx.ExecContext(ctx, `UPDATE findings SET status = 'reopened', fixed_at = NULL, reopen_count = reopen_count + 1,
+			updated_at = $1 WHERE status = 'fixed' AND id IN (`+placeholders(2, hi-lo)+`)`, args...)
+		return err
+	})
+}
+
+func (t *ingestTx) PresentDetections(ctx context.Context, source string, assetIDs []int64, fn func(detectionID, findingID int64) error) error {
+	return chunks(len(assetIDs), 500, func(lo, hi int) error {
+		args := append([]any{source}, int64Args(assetIDs[lo:hi])...)
+		rows, err := t.tx.QueryContext(ctx, `SELECT d.id, d.finding_id FROM detections d JOIN findings f ON f.id = d.finding_id
+			WHERE d.source = $1 AND d.present AND f.asset_id IN (`+placeholders(2, hi-lo)+`)`, args...)
+		if err != nil {
+			return fmt.Errorf("present detections: %w", err)
+		}
+		type pair struct{ d, f int64 }
+		var ps []pair
+		for rows.Next() {
+			var p pair
+			if err := rows.Scan(&p.d, &p.f); err != nil {
+				rows.Close()
+				return err
+			}
+			ps = append(ps, p)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, p := range ps {
+			if err := fn(p.d, p.f); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (t *ingestTx) MarkAbsent(ctx context.Context, detIDs []int64, importID int64, at time.Time) (int, error) {
+	fixed := 0
+	err := chunks(len(detIDs), 500, func(lo, hi int) error {
+		ids := int64Args(detIDs[lo:hi])
+		// last_seen of a detection going absent is when its source last
+		// covered the asset before this import.
+		args := append([]any{importID}, ids...)
+		if _, err := t.tx.ExecContext(ctx, `UPDATE detections SET present = FALSE, import_id = $1,
+			last_seen = COALESCE((SELECT c.seen_at FROM coverage c JOIN findings f ON f.asset_id = c.asset_id
+				WHERE f.id = detections.finding_id AND c.source = detections.source), last_seen)
+			WHERE id IN (`+placeholders(2, hi-lo)+`)`, args...); err != nil {
+			return fmt.Errorf("mark absent: %w", err)
+		}
+		args = append([]any{at.UTC()}, ids...)
+		rows, err := t.tx.QueryContext(ctx, `UPDATE findings SET status = 'fixed', fixed_at = $1, updated_at = $1
+			WHERE status IN ('open', 'reopened')
+			AND id IN (SELECT finding_id FROM detections WHERE id IN (`+placeholders(2, hi-lo)+`))
+			AND NOT EXISTS (SELECT 1 FROM detections d WHERE d.finding_id = findings.id AND d.present)
+			RETURNING id`, args...)
+		if err != nil {
+			return fmt.Errorf("fix findings: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			fixed++
+		}
+		return rows.Err()
+	})
+	return fixed, err
+}
+
+func (t *ingestTx) SetCoverage(ctx context.Context, source string, assetIDs []int64, importID int64, at time.Time) error {
+	return chunks(len(assetIDs), 5000, func(lo, hi int) error {
+		var args []any
+		q := "INSERT INTO coverage (asset_id, source, import_id, seen_at) VALUES "
+		for i, id := range assetIDs[lo:hi] {
+			if i > 0 {
+				q += ", "
+			}
+			q += "(" + placeholders(len(args)+1, 4) + ")"
+			args = append(args, id, source, importID, at.UTC())
+		}
+		_, err := t.tx.ExecContext(ctx, q+` ON CONFLICT (asset_id, source) DO UPDATE SET import_id = excluded.import_id, seen_at = excluded.seen_at`, args...)
+		return err
+	})
+}
+
+// Setting returns a setting, creating it on first use.
+func (s *Store) Setting(ctx context.Context, key string, create func() (string, error)) (string, error) {
+	var v string
+	err := s.cfg.Reader.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = $1", key).Scan(&v)
+	if err == nil {
+		return v, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("setting %s: %w", key, err)
+	}
+	nv, err := create()
+	if err != nil {
+		return "", err
+	}
+	if _, err := s.cfg.Writer.ExecContext(ctx, "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", key, nv); err != nil {
+		return "", fmt.Errorf("setting %s: %w", key, err)
+	}
+	if err := s.cfg.Writer.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = $1", key).Scan(&v); err != nil {
+		return "", fmt.Errorf("setting %s: %w", key, err)
+	}
+	return v, nil
+}
+
+func (t *ingestTx) LoadAssets(ctx context.Context, ids []int64) ([]model.Asset, error) {
+	return listAssets(ctx, t.tx, store.AssetFilter{IDs: ids})
+}
+
+// SplitAsset undoes the merge of asset id into another: id becomes a live
+// asset again, the findings first found on it move back, and the pair is
+// blocked from merging again.
+func (s *Store) SplitAsset(ctx context.Context, id int64) (int64, error) {
+	var into int64
+	err := s.Ingest(ctx, func(it store.IngestTx) error {
+		t := it.(*ingestTx)
+		var parent sql.NullInt64
+		if err := t.tx.QueryRowContext(ctx, "SELECT merged_into FROM assets WHERE id = $1", id).Scan(&parent); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("asset %d: %w", id, store.ErrNotFound)
+			}
+			return err
+		}
+		if !parent.Valid {
+			return fmt.Errorf("asset %d is not merged into another asset; split takes the id of a merged asset (see `ctem assets explain`)", id)
+		}
+		into = parent.Int64
+		now := time.Now().UTC()
+		if _, err := t.tx.ExecContext(ctx, "UPDATE assets SET merged_into = NULL WHERE id = $1", id); err != nil {
+			return err
+		}
+		if _, err := t.tx.ExecContext(ctx, "UPDATE asset_merges SET undone_at = $1 WHERE from_id = $2 AND undone_at IS NULL", now, id); err != nil {
+			return err
+		}
+		rows, err := t.tx.QueryContext(ctx, "SELECT id, fkey FROM findings WHERE asset_id = $1 AND origin_asset_id = $2", into, id)
+		if err != nil {
+			return err
+		}
+		type fk struct {
+			id  int64
+			key string
+		}
+		var back []fk
+		for rows.Next() {
+			var f fk
+			if err := rows.Scan(&f.id, &f.key); err != nil {
+				rows.Close()
+				return err
+			}
+			back = append(back, f)
+		}
+		rows.Close()
+		for _, f := range back {
+			if _, err := t.tx.ExecContext(ctx, "UPDATE findings SET asset_id = $1, fingerprint = $2, updated_at = $3 WHERE id = $4",
+				id, model.Fingerprint(id, f.key), now, f.id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return into, err
+}

@@ -1,0 +1,489 @@
+// Package storetest is the conformance suite every store backend runs: the
+// same tests, against SQLite and PostgreSQL.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/ctemhq/ctem/internal/model"
+	"github.com/ctemhq/ctem/internal/store"
+)
+
+// Opener returns a new, empty, migrated store for one test.
+type Opener func(t *testing.T) store.Store
+
+// Run runs the whole suite.
+func Run(t *testing.T, open Opener) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s store.Store)
+	}{
+		{"Migrations", testMigrations},
+		{"EmptyLists", testEmptyLists},
+		{"AssetsAndIdentifiers", testAssets},
+		{"FindingUpsertAndLifecycle", testFindingLifecycle},
+		{"UpsertKeepsCreatorFields", testCreatorFields},
+		{"ManualStatus", testManualStatus},
+		{"FilterAndPaging", testFilterPaging},
+		{"RollbackOnError", testRollback},
+		{"MergeAndSplit", testMergeSplit},
+		{"Settings", testSettings},
+		{"ParallelReadersAndWriters", testParallel},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t)
+			tc.fn(t, s)
+		})
+	}
+}
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func ctx() context.Context { return context.Background() }
+
+func testMigrations(t *testing.T, s store.Store) {
+	ms, err := s.MigrationStatus(ctx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) == 0 {
+		t.Fatal("no migrations")
+	}
+	for _, m := range ms {
+		if m.AppliedAt.IsZero() {
+			t.Errorf("migration %d %s not applied", m.Version, m.Name)
+		}
+	}
+	// Migrating again is a no-op.
+	if err := s.Migrate(ctx()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(ctx()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testEmptyLists(t *testing.T, s store.Store) {
+	as, err := s.ListAssets(ctx(), store.AssetFilter{})
+	if err != nil || len(as) != 0 {
+		t.Fatalf("ListAssets = %v, %v", as, err)
+	}
+	fs, err := s.ListFindings(ctx(), store.FindingFilter{AllStatus: true})
+	if err != nil || len(fs) != 0 {
+		t.Fatalf("ListFindings = %v, %v", fs, err)
+	}
+	if _, err := s.GetFinding(ctx(), 42); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("GetFinding(42) = %v, want ErrNotFound", err)
+	}
+	if _, err := s.GetAsset(ctx(), 42); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("GetAsset(42) = %v, want ErrNotFound", err)
+	}
+}
+
+// seed creates an import and one asset with identifiers, returning both ids.
+func seed(t *testing.T, s store.Store, name string, ids ...model.Identifier) (importID, assetID int64) {
+	t.Helper()
+	err := s.Ingest(ctx(), func(tx store.IngestTx) error {
+		imp := model.Import{Source: "test", StartedAt: t0, File: name}
+		if err := tx.BeginImport(ctx(), &imp); err != nil {
+			return err
+		}
+		a := model.Asset{Kind: model.AssetHost, Name: name, Identifiers: ids, Attributes: map[string]string{"os": "linux"}, FirstSeen: t0, LastSeen: t0}
+		if err := tx.CreateAsset(ctx(), &a, imp.ID, "new-asset"); err != nil {
+			return err
+		}
+		importID, assetID = imp.ID, a.ID
+		imp.FinishedAt = t0
+		return tx.FinishImport(ctx(), imp)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return importID, assetID
+}
+
+func testAssets(t *testing.T, s store.Store) {
+	ip := model.Identifier{Kind: model.IDIPv4, Value: "10.0.0.1"}
+	hn := model.Identifier{Kind: model.IDHostname, Value: "web01"}
+	_, id := seed(t, s, "web01", hn, ip)
+	got, err := s.GetAsset(ctx(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := model.Asset{ID: id, Kind: model.AssetHost, Name: "web01", Identifiers: []model.Identifier{hn, ip},
+		Attributes: map[string]string{"os": "linux"}, FirstSeen: t0, LastSeen: t0}
+	if d := cmp.Diff(want, got, cmpopts.EquateEmpty()); d != "" {
+		t.Errorf("GetAsset (-want +got):\n%s", d)
+	}
+	err = s.Ingest(ctx(), func(tx store.IngestTx) error {
+		recs, err := tx.LookupIdentifiers(ctx(), []model.Identifier{ip, {Kind: model.IDIPv4, Value: "10.9.9.9"}})
+		if err != nil {
+			return err
+		}
+		if len(recs) != 1 || recs[0].AssetID != id || recs[0].Rule != "new-asset" {
+			return fmt.Errorf("LookupIdentifiers = %+v", recs)
+		}
+		return tx.AddIdentifiers(ctx(), id, []model.Identifier{ip, {Kind: model.IDMAC, Value: "aa:bb:cc:dd:ee:ff"}}, 0, "shared-ip", t0)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := s.AssetHistory(ctx(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Identifiers) != 3 || h.Identifiers[2].Rule != "shared-ip" {
+		t.Errorf("history = %+v", h)
+	}
+	if n, err := s.CountAssets(ctx(), store.AssetFilter{Kind: model.AssetHost}); err != nil || n != 1 {
+		t.Errorf("CountAssets = %d, %v", n, err)
+	}
+}
+
+func finding(assetID int64, key, title string) store.FindingWrite {
+	f := model.Finding{AssetID: assetID, Fingerprint: model.Fingerprint(assetID, key), Kind: model.KindVulnerability, Title: title,
+		Severity: model.SevHigh, VulnID: "CVE-2024-0001", Aliases: []string{"GHSA-xxxx-yyyy-zzzz"}, CWEs: []int{79},
+		CVSS:      []model.CVSS{{Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", Score: 9.8}},
+		Component: model.Component{Name: "openssl", Version: "3.0.1", FixedVersion: "3.0.13"},
+		Location:  model.Location{Port: 443, Protocol: "tcp"}, References: []string{"https://example.test/a"}}
+	return store.FindingWrite{Finding: f, Key: key, Source: "scanner-a", ContentHash: title}
+}
+
+// importOnce writes findings and their detections for one source the way
+// the pipeline does, and applies the coverage rule to assetID.
+func importOnce(t *testing.T, s store.Store, source string, assetID int64, at time.Time, ws ...store.FindingWrite) (ids map[string]int64, fixed int) {
+	t.Helper()
+	err := s.Ingest(ctx(), func(tx store.IngestTx) error {
+		imp := model.Import{Source: source, StartedAt: at}
+		if err := tx.BeginImport(ctx(), &imp); err != nil {
+			return err
+		}
+		for i := range ws {
+			ws[i].Source = source
+		}
+		var err error
+		ids, err = tx.UpsertFindings(ctx(), ws, at)
+		if err != nil {
+			return err
+		}
+		seen := map[int64]bool{}
+		var ds []store.DetectionWrite
+		var reopen []int64
+		states, err := tx.FindingStates(ctx(), source, keys(ids))
+		if err != nil {
+			return err
+		}
+		for fp, id := range ids {
+			seen[id] = true
+			ds = append(ds, store.DetectionWrite{FindingID: id, Source: source, ToolID: "T-" + fp[:4], Severity: "High", ContentHash: "h"})
+			if states[fp].Status == model.StatusFixed {
+				reopen = append(reopen, id)
+			}
+		}
+		if err := tx.UpsertDetections(ctx(), ds, imp.ID, at); err != nil {
+			return err
+		}
+		if err := tx.ReopenFindings(ctx(), reopen, at); err != nil {
+			return err
+		}
+		var absent []int64
+		if err := tx.PresentDetections(ctx(), source, []int64{assetID}, func(d, f int64) error {
+			if !seen[f] {
+				absent = append(absent, d)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		if fixed, err = tx.MarkAbsent(ctx(), absent, imp.ID, at); err != nil {
+			return err
+		}
+		return tx.SetCoverage(ctx(), source, []int64{assetID}, imp.ID, at)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids, fixed
+}
+
+func keys(m map[string]int64) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func testFindingLifecycle(t *testing.T, s store.Store) {
+	_, asset := seed(t, s, "web01", model.Identifier{Kind: model.IDHostname, Value: "web01"})
+	a, b := finding(asset, "vuln|CVE-2024-0001", "first"), finding(asset, "vuln|CVE-2024-0002", "second")
+	ids, fixed := importOnce(t, s, "scanner-a", asset, t0, a, b)
+	if len(ids) != 2 || fixed != 0 {
+		t.Fatalf("first import: ids %v fixed %d", ids, fixed)
+	}
+	got, err := s.GetFinding(ctx(), ids[a.Finding.Fingerprint])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := a.Finding
+	want.ID, want.AssetName, want.Status, want.FirstSeen, want.LastSeen, want.Sources = got.ID, "web01", model.StatusOpen, t0, t0, []string{"scanner-a"}
+	want.Validation = model.ValidationUnknown
+	if d := cmp.Diff(want, got, cmpopts.EquateEmpty()); d != "" {
+		t.Errorf("GetFinding (-want +got):\n%s", d)
+	}
+	// A second source reports the same finding: one finding, two detections.
+	t1 := t0.Add(time.Hour)
+	importOnce(t, s, "scanner-b", asset, t1, finding(asset, "vuln|CVE-2024-0001", "other title"))
+	dets, err := s.FindingDetections(ctx(), got.ID)
+	if err != nil || len(dets) != 2 {
+		t.Fatalf("detections = %+v, %v", dets, err)
+	}
+	// Source A no longer sees b: b is fixed; a is still seen by B and A.
+	t2 := t1.Add(time.Hour)
+	_, fixed = importOnce(t, s, "scanner-a", asset, t2, finding(asset, "vuln|CVE-2024-0001", "first"))
+	if fixed != 1 {
+		t.Errorf("fixed = %d, want 1", fixed)
+	}
+	fb, _ := s.GetFinding(ctx(), ids[b.Finding.Fingerprint])
+	if fb.Status != model.StatusFixed || fb.FixedAt == nil || !fb.FixedAt.Equal(t2) {
+		t.Errorf("b = %s fixed at %v, want fixed at %v", fb.Status, fb.FixedAt, t2)
+	}
+	fa, _ := s.GetFinding(ctx(), ids[a.Finding.Fingerprint])
+	if fa.Status != model.StatusOpen || !fa.LastSeen.Equal(t2) {
+		t.Errorf("a = %s last seen %v, want open, %v", fa.Status, fa.LastSeen, t2)
+	}
+	// A sees b again: reopened.
+	t3 := t2.Add(time.Hour)
+	importOnce(t, s, "scanner-a", asset, t3, finding(asset, "vuln|CVE-2024-0001", "first"), finding(asset, "vuln|CVE-2024-0002", "second"))
+	fb, _ = s.GetFinding(ctx(), ids[b.Finding.Fingerprint])
+	if fb.Status != model.StatusReopened || fb.ReopenCount != 1 || fb.FixedAt != nil {
+		t.Errorf("b = %s reopen %d fixed %v, want reopened once", fb.Status, fb.ReopenCount, fb.FixedAt)
+	}
+	n, err := s.CountFindings(ctx(), store.FindingFilter{})
+	if err != nil || n != 2 {
+		t.Errorf("open findings = %d, %v", n, err)
+	}
+}
+
+func testCreatorFields(t *testing.T, s store.Store) {
+	_, asset := seed(t, s, "h", model.Identifier{Kind: model.IDHostname, Value: "h"})
+	ids, _ := importOnce(t, s, "scanner-a", asset, t0, finding(asset, "k", "from A"))
+	importOnce(t, s, "scanner-b", asset, t0, finding(asset, "k", "from B"))
+	f, _ := s.GetFinding(ctx(), ids[model.Fingerprint(asset, "k")])
+	if f.Title != "from A" {
+		t.Errorf("title = %q, want the creating source's", f.Title)
+	}
+	importOnce(t, s, "scanner-a", asset, t0, finding(asset, "k", "from A, updated"))
+	f, _ = s.GetFinding(ctx(), f.ID)
+	if f.Title != "from A, updated" {
+		t.Errorf("title = %q, want the creator's update", f.Title)
+	}
+}
+
+func testManualStatus(t *testing.T, s store.Store) {
+	_, asset := seed(t, s, "h", model.Identifier{Kind: model.IDHostname, Value: "h"})
+	ids, _ := importOnce(t, s, "scanner-a", asset, t0, finding(asset, "k", "t"))
+	id := ids[model.Fingerprint(asset, "k")]
+	if err := s.SetFindingStatus(ctx(), id, model.StatusFixed, ""); err == nil {
+		t.Error("setting fixed by hand should fail")
+	}
+	if err := s.SetFindingStatus(ctx(), id, model.StatusFalsePositive, "test host"); err != nil {
+		t.Fatal(err)
+	}
+	// Imports neither fix nor reopen a manual state.
+	importOnce(t, s, "scanner-a", asset, t0.Add(time.Hour))
+	importOnce(t, s, "scanner-a", asset, t0.Add(2*time.Hour), finding(asset, "k", "t"))
+	f, _ := s.GetFinding(ctx(), id)
+	if f.Status != model.StatusFalsePositive || f.StatusNote != "test host" {
+		t.Errorf("status = %s %q, want false_positive kept", f.Status, f.StatusNote)
+	}
+	if err := s.SetFindingStatus(ctx(), 9999, model.StatusAccepted, ""); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown id: %v", err)
+	}
+}
+
+func testFilterPaging(t *testing.T, s store.Store) {
+	_, asset := seed(t, s, "h", model.Identifier{Kind: model.IDHostname, Value: "h"})
+	var ws []store.FindingWrite
+	for i := 0; i < 100; i++ { // past the bulk-path threshold
+		w := finding(asset, fmt.Sprintf("k%03d", i), fmt.Sprintf("f%02d", i))
+		if i%5 == 0 {
+			w.Finding.Severity = model.SevCritical
+		}
+		ws = append(ws, w)
+	}
+	importOnce(t, s, "scanner-a", asset, t0, ws...)
+	var all []int64
+	after := int64(0)
+	for {
+		page, err := s.ListFindings(ctx(), store.FindingFilter{Page: store.Page{After: after, Limit: 10}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, f := range page {
+			all = append(all, f.ID)
+		}
+		after = page[len(page)-1].ID
+	}
+	if len(all) != 100 {
+		t.Errorf("paged %d findings, want 100", len(all))
+	}
+	crit, err := s.ListFindings(ctx(), store.FindingFilter{Severities: []model.Severity{model.SevCritical}})
+	if err != nil || len(crit) != 20 {
+		t.Errorf("critical = %d, %v", len(crit), err)
+	}
+	bySource, err := s.ListFindings(ctx(), store.FindingFilter{Source: "scanner-a", AssetID: asset, VulnID: "CVE-2024-0001"})
+	if err != nil || len(bySource) != 100 {
+		t.Errorf("by source = %d, %v", len(bySource), err)
+	}
+	none, err := s.ListFindings(ctx(), store.FindingFilter{Statuses: []model.Status{model.StatusFixed}})
+	if err != nil || len(none) != 0 {
+		t.Errorf("fixed = %d, %v", len(none), err)
+	}
+}
+
+func testRollback(t *testing.T, s store.Store) {
+	_, asset := seed(t, s, "h", model.Identifier{Kind: model.IDHostname, Value: "h"})
+	boom := errors.New("boom")
+	err := s.Ingest(ctx(), func(tx store.IngestTx) error {
+		imp := model.Import{Source: "x", StartedAt: t0}
+		if err := tx.BeginImport(ctx(), &imp); err != nil {
+			return err
+		}
+		if _, err := tx.UpsertFindings(ctx(), []store.FindingWrite{finding(asset, "k", "t")}, t0); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Ingest = %v, want boom", err)
+	}
+	n, _ := s.CountFindings(ctx(), store.FindingFilter{AllStatus: true})
+	imps, _ := s.ListImports(ctx(), store.Page{})
+	if n != 0 || len(imps) != 1 {
+		t.Errorf("after rollback: %d findings, %d imports; want 0 and the seed import only", n, len(imps))
+	}
+}
+
+func testMergeSplit(t *testing.T, s store.Store) {
+	_, a := seed(t, s, "a", model.Identifier{Kind: model.IDHostname, Value: "a"})
+	_, b := seed(t, s, "b", model.Identifier{Kind: model.IDIPv4, Value: "10.0.0.2"})
+	importOnce(t, s, "scanner-a", a, t0, finding(a, "shared", "on a"))
+	importOnce(t, s, "scanner-b", b, t0, finding(b, "shared", "on b"), finding(b, "only-b", "only on b"))
+	err := s.Ingest(ctx(), func(tx store.IngestTx) error {
+		return tx.MergeAssets(ctx(), a, b, "shared-strong-identifier:fqdn", 0, t0)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, _ := s.ListFindings(ctx(), store.FindingFilter{AssetID: a})
+	if len(fs) != 2 {
+		t.Fatalf("after merge asset a has %d findings, want 2 (shared combined)", len(fs))
+	}
+	for _, f := range fs {
+		if f.Fingerprint == model.Fingerprint(a, "shared") && len(f.Sources) != 2 {
+			t.Errorf("combined finding sources = %v, want both", f.Sources)
+		}
+	}
+	got, err := s.GetAsset(ctx(), b)
+	if err != nil || got.ID != a || len(got.Identifiers) != 2 {
+		t.Errorf("GetAsset(b) = %+v, %v; want a with both identifiers", got, err)
+	}
+	if n, _ := s.CountAssets(ctx(), store.AssetFilter{}); n != 1 {
+		t.Errorf("live assets = %d, want 1", n)
+	}
+	into, err := s.SplitAsset(ctx(), b)
+	if err != nil || into != a {
+		t.Fatalf("SplitAsset = %d, %v", into, err)
+	}
+	if n, _ := s.CountAssets(ctx(), store.AssetFilter{}); n != 2 {
+		t.Errorf("live assets after split = %d, want 2", n)
+	}
+	fb, _ := s.ListFindings(ctx(), store.FindingFilter{AssetID: b})
+	if len(fb) != 1 || fb[0].Title != "only on b" {
+		t.Errorf("b's findings after split = %+v", fb)
+	}
+	err = s.Ingest(ctx(), func(tx store.IngestTx) error {
+		blocked, err := tx.MergeBlocked(ctx(), b, a)
+		if err == nil && !blocked {
+			err = errors.New("split pair not blocked")
+		}
+		return err
+	})
+	if err != nil {
+		t.Error(err)
+	}
+	if _, err := s.SplitAsset(ctx(), a); err == nil {
+		t.Error("splitting an unmerged asset should fail")
+	}
+}
+
+func testSettings(t *testing.T, s store.Store) {
+	calls := 0
+	mk := func() (string, error) { calls++; return fmt.Sprint("v", calls), nil }
+	v1, err := s.Setting(ctx(), "k", mk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2, err := s.Setting(ctx(), "k", mk)
+	if err != nil || v1 != v2 || v1 != "v1" {
+		t.Errorf("Setting = %q, %q, %v", v1, v2, err)
+	}
+}
+
+func testParallel(t *testing.T, s store.Store) {
+	_, asset := seed(t, s, "h", model.Identifier{Kind: model.IDHostname, Value: "h"})
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < 5; i++ {
+				err := s.Ingest(ctx(), func(tx store.IngestTx) error {
+					// Every writer upserts the same fingerprints: upserts,
+					// not check-then-insert, so none fails on a duplicate.
+					_, err := tx.UpsertFindings(ctx(), []store.FindingWrite{finding(asset, "same", "t"), finding(asset, fmt.Sprint("w", w, i), "t")}, t0)
+					return err
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(w)
+	}
+	for r := 0; r < 4; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 10; i++ {
+				if _, err := s.ListFindings(ctx(), store.FindingFilter{AllStatus: true}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	n, _ := s.CountFindings(ctx(), store.FindingFilter{AllStatus: true})
+	if n != 21 {
+		t.Errorf("findings = %d, want 21", n)
+	}
+}
