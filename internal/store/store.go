@@ -30,6 +30,7 @@ type Store interface {
 	FindingReader
 	ImportReader
 	SettingsStore
+	TokenStore
 
 	// SetFindingStatus records a person's decision on a finding
 	// (accepted, false_positive) or takes it back (open).
@@ -136,4 +137,29 @@ type SettingsStore interface {
 	// Setting returns the value of key, creating it with create() the first
 	// time (atomically: concurrent callers all get the same value).
 	Setting(ctx context.Context, key string, create func() (string, error)) (string, error)
+}
+
+// Token roles: a reader reads everything; an admin may also write.
+const (
+	RoleReader = "reader"
+	RoleAdmin  = "admin"
+)
+
+// Token is an API token as stored (never the token itself).
+type Token struct {
+	ID        int64
+	Name      string
+	Role      string
+	CreatedAt time.Time
+	LastUsed  *time.Time
+	RevokedAt *time.Time
+}
+
+// TokenStore keeps API tokens by hash.
+type TokenStore interface {
+	CreateToken(ctx context.Context, name, role, hash string) (Token, error)
+	// TokenByHash returns the live token with this hash and records its use.
+	TokenByHash(ctx context.Context, hash string) (Token, error)
+	ListTokens(ctx context.Context) ([]Token, error)
+	RevokeToken(ctx context.Context, name string) error
 }

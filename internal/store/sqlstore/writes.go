@@ -333,7 +333,7 @@ func (t *ingestTx) UpsertFindings(ctx context.Context, ws []store.FindingWrite, 
 	}
 	ids := make(map[string]int64, len(rows))
 	ncol := len(FindingColumns)
-	err := chunks(len(rows), 30000/ncol, func(lo, hi int) error {
+	err := chunks(len(rows), rowsPerStatement(ncol), func(lo, hi int) error {
 		var args []any
 		q := "INSERT INTO findings (" + joinCols(FindingColumns) + ") VALUES "
 		for i, r := range rows[lo:hi] {
@@ -403,7 +403,7 @@ func (t *ingestTx) UpsertDetections(ctx context.Context, ds []store.DetectionWri
 		return t.s.cfg.Bulk.UpsertDetections(ctx, t.conn, rows)
 	}
 	ncol := len(DetectionColumns)
-	return chunks(len(rows), 30000/ncol, func(lo, hi int) error {
+	return chunks(len(rows), rowsPerStatement(ncol), func(lo, hi int) error {
 		var args []any
 		q := "INSERT INTO detections (" + joinCols(DetectionColumns) + ") VALUES "
 		for i, r := range rows[lo:hi] {
@@ -587,3 +587,8 @@ func (s *Store) SplitAsset(ctx context.Context, id int64) (int64, error) {
 	})
 	return into, err
 }
+
+// rowsPerStatement sizes multi-row INSERTs: a few hundred parameters per
+// statement, as the SQLite driver binds numbered parameters by name, which
+// costs more per parameter as statements grow.
+func rowsPerStatement(ncol int) int { return max(1, 400/ncol) }

@@ -191,7 +191,19 @@ CREATE TABLE settings (
     value TEXT NOT NULL
 );
 
+-- API bearer tokens; only a SHA-256 hash of each token is stored.
+CREATE TABLE api_tokens (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    role       TEXT NOT NULL,
+    hash       TEXT NOT NULL UNIQUE,
+    created_at TIMESTAMP NOT NULL,
+    last_used  TIMESTAMP,
+    revoked_at TIMESTAMP
+);
+
 -- +goose Down
+DROP TABLE api_tokens;
 DROP TABLE settings;
 DROP TABLE scope_members;
 DROP TABLE snapshots;

@@ -1,0 +1,104 @@
+// Package acunetix parses Acunetix reports: the XML export of the Acunetix
+// desktop/on-premises scanner (ScanGroup/Scan/ReportItems) and the JSON
+// report of Acunetix 360 (Generated/Target/Vulnerabilities).
+//
+// Both group their issues the way DefectDojo and the tools' own issue lists
+// do: one observation per issue name on one web application, located at the
+// first URL where it was found, with every affected URL in the evidence.
+package acunetix
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+
+	"github.com/ctemhq/ctem/internal/discover/report"
+)
+
+type format struct{}
+
+// New returns the Acunetix format.
+func New() report.Format { return format{} }
+
+func (format) Name() string        { return "acunetix" }
+func (format) Version() int        { return 1 }
+func (format) Description() string { return "Acunetix XML export and Acunetix 360 JSON report" }
+
+// Detect recognizes the XML export by its ScanGroup root with Scan and
+// report items, and the 360 JSON by its top-level keys.
+func (format) Detect(head []byte) int {
+	head = bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
+	if len(head) == 0 {
+		return 0
+	}
+	switch head[0] {
+	case '<':
+		if !bytes.Contains(head, []byte("<ScanGroup")) || !bytes.Contains(head, []byte("<Scan>")) {
+			return 0
+		}
+		if bytes.Contains(head, []byte("<StartURL>")) && (bytes.Contains(head, []byte("<ReportItems")) || bytes.Contains(head, []byte("<Crawler"))) {
+			return 95
+		}
+		if bytes.Contains(head, []byte("<StartURL>")) {
+			return 70
+		}
+	case '{':
+		if !bytes.Contains(head, []byte(`"Vulnerabilities"`)) || !bytes.Contains(head, []byte(`"Target"`)) || !bytes.Contains(head, []byte(`"Generated"`)) {
+			return 0
+		}
+		switch {
+		case bytes.Contains(head, []byte("Acunetix")) || bytes.Contains(head, []byte("acunetix")):
+			return 95
+		case bytes.Contains(head, []byte("Netsparker")) || bytes.Contains(head, []byte("Invicti")):
+			// Same report layout from the sister products: leave these
+			// to a dedicated parser when there is one.
+			return 30
+		case bytes.Contains(head, []byte(`"ScanId"`)):
+			return 75
+		}
+		return 60
+	}
+	return 0
+}
+
+func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
+	br := bufio.NewReader(r)
+	c, off, err := firstByte(br)
+	if err != nil {
+		return err
+	}
+	switch c {
+	case '<':
+		return parseXML(ctx, br, sink)
+	case '{':
+		return parseJSON(ctx, br, sink)
+	}
+	return report.Errorf(off, "expected an Acunetix XML export or an Acunetix 360 JSON report, found %q", c)
+}
+
+// firstByte skips a UTF-8 byte order mark and white space and returns the
+// first byte without consuming it.
+func firstByte(br *bufio.Reader) (byte, int64, error) {
+	var off int64
+	if bom, err := br.Peek(3); err == nil && bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
+		_, _ = br.Discard(3)
+		off = 3
+	}
+	for {
+		b, err := br.Peek(1)
+		if err != nil {
+			if err == io.EOF {
+				return 0, off, report.Errorf(off, "empty input: expected an Acunetix report")
+			}
+			return 0, off, report.AtOffset(off, err)
+		}
+		switch b[0] {
+		case ' ', '\t', '\r', '\n':
+			_, _ = br.Discard(1)
+			off++
+			continue
+		}
+		return b[0], off, nil
+	}
+}
