@@ -144,10 +144,6 @@ func (p *Pipeline) importUnit(ctx context.Context, u unit, opt Options) (Result,
 	}
 	at := p.Now().UTC().Truncate(time.Microsecond)
 	imp := model.Import{Source: format.Name(), FormatVersion: format.Version(), File: u.name, StartedAt: at}
-	defaultAsset := report.AssetRef{Kind: model.AssetRepository, Name: defaultAssetName(u.name)}
-	if opt.Asset != nil {
-		defaultAsset = *opt.Asset
-	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -169,8 +165,8 @@ func (p *Pipeline) importUnit(ctx context.Context, u unit, opt Options) (Result,
 			return err
 		}
 		w := &writer{
-			tx: tx, source: format.Name(), at: at, importID: imp.ID, secretKey: key, defaultAsset: defaultAsset,
-			res: &resolver{tx: tx, importID: imp.ID, at: at, cache: map[string]int64{}, canon: map[int64]int64{}, counts: &imp.Counts},
+			tx: tx, source: format.Name(), at: at, importID: imp.ID, secretKey: key, userAsset: opt.Asset, fileName: defaultAssetName(u.name),
+			res:    &resolver{tx: tx, importID: imp.ID, at: at, cache: map[string]int64{}, canon: map[int64]int64{}, counts: &imp.Counts},
 			counts: &imp.Counts, covered: map[int64]bool{}, seenFP: map[[16]byte]bool{}, seenFinding: map[int64]bool{},
 		}
 		for b := range ch {
@@ -262,14 +258,15 @@ func (p *Pipeline) secretKey(ctx context.Context) ([]byte, error) {
 
 // writer applies batches to the store inside the import's transaction.
 type writer struct {
-	tx           store.IngestTx
-	res          *resolver
-	source       string
-	at           time.Time
-	importID     int64
-	secretKey    []byte
-	defaultAsset report.AssetRef
-	counts       *model.ImportCounts
+	tx        store.IngestTx
+	res       *resolver
+	source    string
+	at        time.Time
+	importID  int64
+	secretKey []byte
+	userAsset *report.AssetRef // --asset: for findings whose report names no asset
+	fileName  string           // otherwise such findings go to an asset named after the file
+	counts    *model.ImportCounts
 
 	covered     map[int64]bool
 	coverOrder  []int64
@@ -290,11 +287,15 @@ func (w *writer) cover(id int64, kind model.AssetKind) {
 }
 
 func (w *writer) resolve(ctx context.Context, ref report.AssetRef) (int64, model.AssetKind, error) {
-	if len(ref.Identifiers) == 0 && strings.TrimSpace(ref.Name) == "" {
-		kind := ref.Kind
-		ref = w.defaultAsset
-		if kind != "" && w.defaultAsset.Kind == "" {
-			ref.Kind = kind
+	if len(ref.Identifiers) == 0 {
+		switch {
+		case w.userAsset != nil:
+			ref = *w.userAsset
+		case strings.TrimSpace(ref.Name) == "":
+			if ref.Kind == "" {
+				ref.Kind = model.AssetRepository
+			}
+			ref.Name = w.fileName
 		}
 	}
 	if ref.Kind == "" {

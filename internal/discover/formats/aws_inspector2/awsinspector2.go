@@ -5,6 +5,7 @@
 package awsinspector2
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -168,7 +169,7 @@ type resource struct {
 }
 
 func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
-	js := report.NewJSONStream(r)
+	js := report.NewJSONStream(skipBOM(r))
 	found := false
 	err := js.Object(func(key string) error {
 		if key != "findings" {
@@ -513,4 +514,17 @@ func firstNonEmpty(vals ...string) string {
 		}
 	}
 	return ""
+}
+
+// skipBOM drops a UTF-8 byte order mark, which some Windows tools write and
+// the JSON decoder rejects.
+func skipBOM(r io.Reader) *bufio.Reader {
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(r, 64<<10)
+	}
+	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
+		_, _ = br.Discard(3)
+	}
+	return br
 }

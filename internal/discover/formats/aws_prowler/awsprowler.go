@@ -141,12 +141,15 @@ func (p *parser) emit(r result) error {
 	}
 	p.seen[key] = true
 
+	// Prowler v2 rates some checks "Informational"; when such a check
+	// fails it is still a weakness, so it is rated low (as DefectDojo does)
+	// rather than info.
 	sev, ok := report.Severity(r.severity)
-	if !ok {
+	switch {
+	case !ok:
 		sev = model.SevMedium
-		if strings.EqualFold(strings.TrimSpace(r.severity), "informational") {
-			sev = model.SevInfo
-		}
+	case sev == model.SevInfo:
+		sev = model.SevLow
 	}
 	fd := model.Finding{
 		Kind:        model.KindMisconfiguration,

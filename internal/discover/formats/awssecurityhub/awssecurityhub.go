@@ -6,6 +6,7 @@
 package awssecurityhub
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"io"
@@ -52,7 +53,7 @@ func emptyFindings(head []byte) bool {
 }
 
 func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
-	js := report.NewJSONStream(r)
+	js := report.NewJSONStream(skipBOM(r))
 	e := asff.NewEmitter(sink)
 	found := false
 	err := js.Object(func(key string) error {
@@ -74,4 +75,17 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 		return report.Errorf(js.Offset(), `expected a Security Hub export object with a "Findings" array`)
 	}
 	return js.End()
+}
+
+// skipBOM drops a UTF-8 byte order mark, which some Windows tools write and
+// the JSON decoder rejects.
+func skipBOM(r io.Reader) *bufio.Reader {
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(r, 64<<10)
+	}
+	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
+		_, _ = br.Discard(3)
+	}
+	return br
 }

@@ -43,7 +43,7 @@ func TestContent(t *testing.T) {
 		{"burp_suite_dast/many_vulns_updated_format.html", 5, summary{
 			ToolID: "Content security policy: allows form hijacking", Title: "Content security policy: allows form hijacking",
 			Severity: model.SevInfo, Kind: model.KindWebWeakness, CWEs: []int{116},
-			URL: "https://instance.example.com/fe/m3/m-login", Asset: "https://instance.example.com", Instances: 1,
+			URL: "https://instance.example.com/fe/m3/m-login", Asset: "https://instance.example.com", Instances: 7,
 		}},
 		{"burp_suite_dast/many_vulns_updated_format.html", 11, summary{
 			ToolID: "Input returned in response (reflected)", Title: "Input returned in response (reflected)",

@@ -82,7 +82,7 @@ type parser struct {
 }
 
 func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := skipBOM(r)
 	peek, _ := br.Peek(4 << 10)
 	h := trimHead(peek)
 	if len(h) == 0 {
@@ -260,4 +260,17 @@ func firstNonEmpty(vals ...string) string {
 		}
 	}
 	return ""
+}
+
+// skipBOM drops a UTF-8 byte order mark, which some Windows tools write and
+// the JSON decoder rejects.
+func skipBOM(r io.Reader) *bufio.Reader {
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(r, 64<<10)
+	}
+	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
+		_, _ = br.Discard(3)
+	}
+	return br
 }

@@ -402,16 +402,16 @@ func buildFinding(r *rawFinding) (report.Observation, *fieldError) {
 
 	o.ToolID = firstNonEmpty(strings.TrimSpace(r.ID), f.RuleID, f.VulnID, f.Title)
 	o.Anchor = strings.TrimSpace(r.Anchor)
-	o.Secret = r.Secret
+	o.Secret = strings.TrimSpace(r.Secret)
 	o.Evidence = strings.TrimSpace(r.Evidence)
-	if strings.TrimSpace(o.Secret) == "" {
-		o.Secret = ""
-	} else if len(o.Secret) >= minRedact {
+	if len(o.Secret) >= minRedact {
 		// The format asks writers to keep the secret out of the other
 		// fields; redact it anyway, since ctem must never store it.
-		o.Evidence = strings.ReplaceAll(o.Evidence, o.Secret, redacted)
-		f.Title = strings.ReplaceAll(f.Title, o.Secret, redacted)
-		f.Description = strings.ReplaceAll(f.Description, o.Secret, redacted)
+		o.Evidence = redact(o.Evidence, o.Secret)
+		f.Description = redact(f.Description, o.Secret)
+		if f.Title = redact(f.Title, o.Secret); f.Title == "" {
+			f.Title = redacted
+		}
 	}
 	o.Evidence = report.Truncate(o.Evidence, maxEvidence)
 	return o, nil
@@ -422,6 +422,20 @@ func buildFinding(r *rawFinding) (report.Observation, *fieldError) {
 const minRedact = 4
 
 const redacted = "[REDACTED]"
+
+// redact replaces the secret in s. Should the replacement itself spell the
+// secret again (a "secret" such as "DACT"), the secret is cut out until
+// none is left: each pass shortens the text, so this ends.
+func redact(s, secret string) string {
+	if !strings.Contains(s, secret) {
+		return s
+	}
+	s = strings.ReplaceAll(s, secret, redacted)
+	for strings.Contains(s, secret) {
+		s = strings.ReplaceAll(s, secret, "")
+	}
+	return s
+}
 
 func indexed(name string, i, n int) string {
 	if n <= 1 {

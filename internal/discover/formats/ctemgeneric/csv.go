@@ -229,6 +229,9 @@ func parseCSV(ctx context.Context, br *bufio.Reader, sink report.Sink) error {
 			return csvError(err)
 		}
 		line, _ := cr.FieldPos(0)
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue // a line of blanks, as editors leave at the end
+		}
 		if len(rec) != len(cols) {
 			// A value with an unquoted separator shifts every column after
 			// it; refuse the row rather than file values under wrong names.

@@ -66,8 +66,8 @@ func FuzzParse(f *testing.F) {
 			if len(o.Evidence) > 4<<10 {
 				t.Fatalf("evidence of %d bytes", len(o.Evidence))
 			}
-			if len(o.Secret) >= 4 && strings.Contains(o.Evidence, o.Secret) {
-				t.Fatalf("the secret is in the evidence: %+v", o)
+			if len(o.Secret) >= 4 && (strings.Contains(o.Evidence, o.Secret) || strings.Contains(f.Title, o.Secret) || strings.Contains(f.Description, o.Secret)) {
+				t.Fatalf("the secret is in the evidence, title or description: %+v", o)
 			}
 			if f.Location.Port < 0 || f.Location.Port > 65535 || f.Location.Line < 0 {
 				t.Fatalf("location %+v", f.Location)
@@ -87,6 +87,21 @@ func checkAsset(t *testing.T, a report.AssetRef) {
 	for _, id := range a.Identifiers {
 		if strings.TrimSpace(id.Value) == "" {
 			t.Fatalf("empty identifier: %+v", a)
+		}
+	}
+}
+
+func TestRedactCannotRespellTheSecret(t *testing.T) {
+	for _, secret := range []string{"DACT", "[RED", "ED]x", "aaaa"} {
+		in := `{"ctem": "findings/v1", "findings": [{"asset": {"kind": "repository", "name": "r"}, "kind": "secret",
+			"title": "` + secret + `", "evidence": "x` + secret + secret + `DACTED]", "secret": "` + secret + `"}]}`
+		rec := &reporttest.Recorder{}
+		if err := ctemgeneric.New().Parse(context.Background(), strings.NewReader(in), rec); err != nil {
+			t.Fatal(err)
+		}
+		o := rec.Observations[0]
+		if strings.Contains(o.Evidence, secret) || strings.Contains(o.Finding.Title, secret) || o.Finding.Title == "" {
+			t.Errorf("secret %q: title %q, evidence %q", secret, o.Finding.Title, o.Evidence)
 		}
 	}
 }

@@ -1,9 +1,11 @@
 package cyclonedx
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ctemhq/ctem/internal/discover/report"
 )
@@ -14,6 +16,19 @@ import (
 type text string
 
 func (t *text) UnmarshalJSON(b []byte) error {
+	// Fast path for the common case, a string without escapes.
+	if n := len(b); n >= 2 && b[0] == '"' && b[n-1] == '"' {
+		if inner := b[1 : n-1]; bytes.IndexByte(inner, '\\') < 0 && bytes.IndexByte(inner, '"') < 0 && utf8.Valid(inner) {
+			*t = text(inner)
+			return nil
+		}
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*t = text(s)
+		return nil
+	}
 	var v any
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.UseNumber()

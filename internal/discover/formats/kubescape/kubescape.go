@@ -8,6 +8,7 @@
 package kubescape
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -125,7 +126,7 @@ type rawResult struct {
 }
 
 func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
-	js := report.NewJSONStream(r)
+	js := report.NewJSONStream(skipBOM(r))
 	p := &parser{objects: map[string]object{}, controls: map[string]control{}}
 	recognized := false
 	// The summary with control names and scores is written after the
@@ -457,4 +458,17 @@ func firstNonEmpty(vals ...string) string {
 		}
 	}
 	return ""
+}
+
+// skipBOM drops a UTF-8 byte order mark, which some Windows tools write and
+// the JSON decoder rejects.
+func skipBOM(r io.Reader) *bufio.Reader {
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(r, 64<<10)
+	}
+	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
+		_, _ = br.Discard(3)
+	}
+	return br
 }

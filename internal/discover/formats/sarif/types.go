@@ -1,9 +1,11 @@
 package sarif
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // The types below hold only the parts of a SARIF log that the parser uses;
@@ -15,6 +17,19 @@ import (
 type text string
 
 func (t *text) UnmarshalJSON(b []byte) error {
+	// Fast path for the common case, a string without escapes.
+	if n := len(b); n >= 2 && b[0] == '"' && b[n-1] == '"' {
+		if inner := b[1 : n-1]; bytes.IndexByte(inner, '\\') < 0 && bytes.IndexByte(inner, '"') < 0 && utf8.Valid(inner) {
+			*t = text(inner)
+			return nil
+		}
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*t = text(s)
+		return nil
+	}
 	var v any
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.UseNumber()
@@ -137,6 +152,16 @@ type message struct {
 	Markdown  text   `json:"markdown"`
 	ID        text   `json:"id"`
 	Arguments []text `json:"arguments"`
+}
+
+// UnmarshalJSON also accepts a bare string, which some producers write
+// instead of a message object.
+func (m *message) UnmarshalJSON(b []byte) error {
+	if t := strings.TrimSpace(string(b)); strings.HasPrefix(t, `"`) {
+		return json.Unmarshal(b, &m.Text)
+	}
+	type plain message
+	return json.Unmarshal(b, (*plain)(m))
 }
 
 type reportingConfiguration struct {

@@ -1,11 +1,16 @@
 package sarif_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/ctemhq/ctem/internal/discover/report"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/ctemhq/ctem/internal/discover/formats/sarif"
 	"github.com/ctemhq/ctem/internal/discover/report/reporttest"
@@ -40,3 +45,43 @@ func TestZZDetectAll(t *testing.T) {
 		return nil
 	})
 }
+
+func TestZZBig(t *testing.T) {
+	if os.Getenv("DUMP") == "" {
+		t.Skip()
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		pw.Write([]byte(`{"runs":[{"tool":{"driver":{"name":"x","rules":[{"id":"R","shortDescription":{"text":"s"}}]}},"results":[`))
+		for i := 0; i < 300000; i++ {
+			if i > 0 {
+				pw.Write([]byte(","))
+			}
+			fmt.Fprintf(pw, `{"ruleId":"R","message":{"text":"message number %d with some padding text to make it longer than usual"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"src/file%d.go"},"region":{"startLine":%d,"snippet":{"text":"some code here %d"}}}}]}`, i, i%1000, i, i)
+		}
+		pw.Write([]byte(`]}]}`))
+		pw.Close()
+	}()
+	var peak uint64
+	n := 0
+	sink := &countSink{fn: func() {
+		n++
+		if n%10000 == 0 {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak {
+				peak = ms.HeapInuse
+			}
+		}
+	}}
+	start := time.Now()
+	if err := sarif.New().Parse(context.Background(), pr, sink); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("n=%d peak heap=%d MB time=%v\n", n, peak>>20, time.Since(start))
+}
+
+type countSink struct{ fn func() }
+
+func (c *countSink) Asset(report.AssetRef) error      { return nil }
+func (c *countSink) Observe(report.Observation) error { c.fn(); return nil }

@@ -79,7 +79,7 @@ type parser struct {
 }
 
 func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := skipBOM(r)
 	skipped, err := skipPrefix(br)
 	if err != nil {
 		return err
@@ -463,4 +463,17 @@ func joinNonEmpty(sep string, vals ...string) string {
 		}
 	}
 	return strings.Join(out, sep)
+}
+
+// skipBOM drops a UTF-8 byte order mark, which some Windows tools write and
+// the JSON decoder rejects.
+func skipBOM(r io.Reader) *bufio.Reader {
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(r, 64<<10)
+	}
+	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
+		_, _ = br.Discard(3)
+	}
+	return br
 }

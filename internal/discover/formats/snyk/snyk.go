@@ -91,26 +91,26 @@ type parser struct {
 }
 
 type vuln struct {
-	ID                   string              `json:"id"`
-	Type                 string              `json:"type"`
-	Title                string              `json:"title"`
-	Description          string              `json:"description"`
-	Severity             string              `json:"severity"`
-	SeverityWithCritical string              `json:"severityWithCritical"`
-	CVSSv3               string              `json:"CVSSv3"`
-	Identifiers          map[string][]any    `json:"identifiers"`
-	AlternativeIDs       []string            `json:"alternativeIds"`
-	PackageName          string              `json:"packageName"`
-	Name                 string              `json:"name"`
-	Version              string              `json:"version"`
-	PackageManager       string              `json:"packageManager"`
-	From                 []string            `json:"from"`
-	UpgradePath          []any               `json:"upgradePath"`
-	IsUpgradable         bool                `json:"isUpgradable"`
-	IsPatchable          bool                `json:"isPatchable"`
-	FixedIn              []string            `json:"fixedIn"`
-	NearestFixedIn       string              `json:"nearestFixedInVersion"`
-	Exploit              string              `json:"exploit"`
+	ID                   string           `json:"id"`
+	Type                 string           `json:"type"`
+	Title                string           `json:"title"`
+	Description          string           `json:"description"`
+	Severity             string           `json:"severity"`
+	SeverityWithCritical string           `json:"severityWithCritical"`
+	CVSSv3               string           `json:"CVSSv3"`
+	Identifiers          map[string][]any `json:"identifiers"`
+	AlternativeIDs       []string         `json:"alternativeIds"`
+	PackageName          string           `json:"packageName"`
+	Name                 string           `json:"name"`
+	Version              string           `json:"version"`
+	PackageManager       string           `json:"packageManager"`
+	From                 []string         `json:"from"`
+	UpgradePath          []any            `json:"upgradePath"`
+	IsUpgradable         bool             `json:"isUpgradable"`
+	IsPatchable          bool             `json:"isPatchable"`
+	FixedIn              []string         `json:"fixedIn"`
+	NearestFixedIn       string           `json:"nearestFixedInVersion"`
+	Exploit              string           `json:"exploit"`
 	References           []struct {
 		URL string `json:"url"`
 	} `json:"references"`

@@ -5,6 +5,7 @@
 package tfsec
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -73,7 +74,7 @@ var (
 )
 
 func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
-	js := report.NewJSONStream(r)
+	js := report.NewJSONStream(skipBOM(r))
 	found := false
 	seen := map[string]bool{}
 	err := js.Object(func(key string) error {
@@ -220,4 +221,17 @@ func joinNonEmpty(sep string, vals ...string) string {
 		}
 	}
 	return strings.Join(out, sep)
+}
+
+// skipBOM drops a UTF-8 byte order mark, which some Windows tools write and
+// the JSON decoder rejects.
+func skipBOM(r io.Reader) *bufio.Reader {
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(r, 64<<10)
+	}
+	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
+		_, _ = br.Discard(3)
+	}
+	return br
 }
