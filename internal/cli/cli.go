@@ -134,6 +134,7 @@ postgres:// URL.`,
 		a.importsCommand(),
 		a.dbCommand(),
 		a.tokensCommand(),
+		a.benchCommand(),
 	)
 	return root
 }

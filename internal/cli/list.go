@@ -115,4 +115,3 @@ func (l lister[T]) run(w io.Writer) error {
 	}
 	return nil
 }
-

@@ -107,8 +107,8 @@ type ImportReader interface {
 // IdentifierRecord is an identifier as stored: on which asset, since which
 // import, joined by which rule.
 type IdentifierRecord struct {
-	ID        int64
-	AssetID   int64
+	ID      int64
+	AssetID int64
 	model.Identifier
 	ImportID  int64
 	Rule      string

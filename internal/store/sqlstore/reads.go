@@ -94,7 +94,7 @@ type querier interface {
 
 // ListAssets lists live assets in id order, with their identifiers.
 func (s *Store) ListAssets(ctx context.Context, f store.AssetFilter) ([]model.Asset, error) {
-	return listAssets(ctx, s.cfg.Reader, f)
+	return listAssets(ctx, s.r, f)
 }
 
 func listAssets(ctx context.Context, q querier, f store.AssetFilter) ([]model.Asset, error) {
@@ -167,14 +167,14 @@ func identifiersOf(ctx context.Context, db querier, ids []int64, fn func(int64, 
 func (s *Store) CountAssets(ctx context.Context, f store.AssetFilter) (int, error) {
 	w := assetWhere(f)
 	var n int
-	err := s.cfg.Reader.QueryRowContext(ctx, "SELECT COUNT(*) FROM assets a"+w.sql(), w.args...).Scan(&n)
+	err := s.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM assets a"+w.sql(), w.args...).Scan(&n)
 	return n, err
 }
 
 // GetAsset returns one asset; a merged-away id yields the asset it is now part of.
 func (s *Store) GetAsset(ctx context.Context, id int64) (model.Asset, error) {
 	var into sql.NullInt64
-	err := s.cfg.Reader.QueryRowContext(ctx, "SELECT merged_into FROM assets WHERE id = $1", id).Scan(&into)
+	err := s.r.QueryRowContext(ctx, "SELECT merged_into FROM assets WHERE id = $1", id).Scan(&into)
 	if errors.Is(err, sql.ErrNoRows) {
 		return model.Asset{}, fmt.Errorf("asset %d: %w", id, store.ErrNotFound)
 	}
@@ -198,7 +198,7 @@ func (s *Store) GetAsset(ctx context.Context, id int64) (model.Asset, error) {
 // assets merged into it) and the merges.
 func (s *Store) AssetHistory(ctx context.Context, id int64) (store.AssetHistory, error) {
 	var h store.AssetHistory
-	rows, err := s.cfg.Reader.QueryContext(ctx, `SELECT i.id, i.asset_id, i.kind, i.value, COALESCE(i.import_id, 0), i.rule, i.created_at
+	rows, err := s.r.QueryContext(ctx, `SELECT i.id, i.asset_id, i.kind, i.value, COALESCE(i.import_id, 0), i.rule, i.created_at
 		FROM asset_identifiers i JOIN assets a ON a.id = i.asset_id
 		WHERE i.asset_id = $1 OR a.merged_into = $2 ORDER BY i.id`, id, id)
 	if err != nil {
@@ -217,7 +217,7 @@ func (s *Store) AssetHistory(ctx context.Context, id int64) (store.AssetHistory,
 	if err := rows.Err(); err != nil {
 		return h, err
 	}
-	mrows, err := s.cfg.Reader.QueryContext(ctx, `SELECT id, into_id, from_id, rule, COALESCE(import_id, 0), merged_at, undone_at
+	mrows, err := s.r.QueryContext(ctx, `SELECT id, into_id, from_id, rule, COALESCE(import_id, 0), merged_at, undone_at
 		FROM asset_merges WHERE into_id = $1 OR from_id = $2 ORDER BY id`, id, id)
 	if err != nil {
 		return h, fmt.Errorf("asset history: %w", err)
@@ -312,7 +312,7 @@ func findingWhere(f store.FindingFilter) *where {
 func (s *Store) ListFindings(ctx context.Context, f store.FindingFilter) ([]model.Finding, error) {
 	w := findingWhere(f)
 	q := "SELECT " + s.findingSelect() + " FROM findings f JOIN assets a ON a.id = f.asset_id" + w.page(f.Page, "f.id")
-	rows, err := s.cfg.Reader.QueryContext(ctx, q, w.args...)
+	rows, err := s.r.QueryContext(ctx, q, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list findings: %w", err)
 	}
@@ -332,14 +332,14 @@ func (s *Store) ListFindings(ctx context.Context, f store.FindingFilter) ([]mode
 func (s *Store) CountFindings(ctx context.Context, f store.FindingFilter) (int, error) {
 	w := findingWhere(f)
 	var n int
-	err := s.cfg.Reader.QueryRowContext(ctx, "SELECT COUNT(*) FROM findings f"+w.sql(), w.args...).Scan(&n)
+	err := s.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM findings f"+w.sql(), w.args...).Scan(&n)
 	return n, err
 }
 
 // GetFinding returns one finding.
 func (s *Store) GetFinding(ctx context.Context, id int64) (model.Finding, error) {
 	q := "SELECT " + s.findingSelect() + " FROM findings f JOIN assets a ON a.id = f.asset_id WHERE f.id = $1"
-	f, err := scanFinding(s.cfg.Reader.QueryRowContext(ctx, q, id))
+	f, err := scanFinding(s.r.QueryRowContext(ctx, q, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return f, fmt.Errorf("finding %d: %w", id, store.ErrNotFound)
 	}
@@ -348,7 +348,7 @@ func (s *Store) GetFinding(ctx context.Context, id int64) (model.Finding, error)
 
 // FindingDetections lists a finding's detections.
 func (s *Store) FindingDetections(ctx context.Context, findingID int64) ([]model.Detection, error) {
-	rows, err := s.cfg.Reader.QueryContext(ctx, `SELECT d.id, d.finding_id, d.source, d.tool_id, d.severity, d.present, d.first_seen,
+	rows, err := s.r.QueryContext(ctx, `SELECT d.id, d.finding_id, d.source, d.tool_id, d.severity, d.present, d.first_seen,
 		CASE WHEN d.present THEN COALESCE(c.seen_at, d.last_seen) ELSE d.last_seen END, d.import_id, d.evidence
 		FROM detections d JOIN findings f ON f.id = d.finding_id
 		LEFT JOIN coverage c ON c.asset_id = f.asset_id AND c.source = d.source
@@ -383,7 +383,7 @@ func scanImport(sc interface{ Scan(...any) error }) (model.Import, error) {
 // ListImports lists imports, oldest first.
 func (s *Store) ListImports(ctx context.Context, p store.Page) ([]model.Import, error) {
 	w := &where{}
-	rows, err := s.cfg.Reader.QueryContext(ctx, "SELECT "+importCols+" FROM imports"+w.page(p, "id"), w.args...)
+	rows, err := s.r.QueryContext(ctx, "SELECT "+importCols+" FROM imports"+w.page(p, "id"), w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list imports: %w", err)
 	}
@@ -401,7 +401,7 @@ func (s *Store) ListImports(ctx context.Context, p store.Page) ([]model.Import, 
 
 // GetImport returns one import.
 func (s *Store) GetImport(ctx context.Context, id int64) (model.Import, error) {
-	im, err := scanImport(s.cfg.Reader.QueryRowContext(ctx, "SELECT "+importCols+" FROM imports WHERE id = $1", id))
+	im, err := scanImport(s.r.QueryRowContext(ctx, "SELECT "+importCols+" FROM imports WHERE id = $1", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return im, fmt.Errorf("import %d: %w", id, store.ErrNotFound)
 	}

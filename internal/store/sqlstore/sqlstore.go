@@ -42,7 +42,9 @@ type BulkUpserter interface {
 
 // Store is the shared implementation.
 type Store struct {
-	cfg Config
+	cfg  Config
+	rb   *rebinder
+	r, w handle // the read and write pools, through the rebinder
 }
 
 var _ store.Store = (*Store)(nil)
@@ -52,7 +54,8 @@ func New(cfg Config) *Store {
 	if cfg.Reader == nil {
 		cfg.Reader = cfg.Writer
 	}
-	return &Store{cfg: cfg}
+	rb := &rebinder{on: cfg.Dialect == "sqlite"}
+	return &Store{cfg: cfg, rb: rb, r: handle{cfg.Reader, rb}, w: handle{cfg.Writer, rb}}
 }
 
 // Dialect is "sqlite" or "postgres".

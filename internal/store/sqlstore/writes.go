@@ -17,7 +17,7 @@ func (s *Store) SetFindingStatus(ctx context.Context, id int64, status model.Sta
 	if !status.IsManual() && status != model.StatusOpen {
 		return fmt.Errorf("status %q cannot be set by hand (use accepted, false_positive or open)", status)
 	}
-	res, err := s.cfg.Writer.ExecContext(ctx, `UPDATE findings SET status = $1, status_note = $2, updated_at = $3,
+	res, err := s.w.ExecContext(ctx, `UPDATE findings SET status = $1, status_note = $2, updated_at = $3,
 		fixed_at = CASE WHEN $4 THEN NULL ELSE fixed_at END WHERE id = $5`,
 		string(status), note, time.Now().UTC(), status == model.StatusOpen, id)
 	if err != nil {
@@ -53,7 +53,7 @@ func (s *Store) Ingest(ctx context.Context, fn func(tx store.IngestTx) error) (e
 			}
 		}
 	}()
-	if err := fn(&ingestTx{s: s, conn: conn, tx: tx}); err != nil {
+	if err := fn(&ingestTx{s: s, conn: conn, tx: handle{tx, s.rb}}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -65,7 +65,7 @@ func (s *Store) Ingest(ctx context.Context, fn func(tx store.IngestTx) error) (e
 type ingestTx struct {
 	s    *Store
 	conn *sql.Conn
-	tx   *sql.Tx
+	tx   handle
 }
 
 func (t *ingestTx) BeginImport(ctx context.Context, imp *model.Import) error {
@@ -267,14 +267,14 @@ func (t *ingestTx) FindingStates(ctx context.Context, source string, fps []strin
 
 // FindingRow is one finding flattened into column values.
 type FindingRow struct {
-	AssetID, OriginAssetID                                     int64
-	Fingerprint, Key, Source, ContentHash                      string
-	Kind, Title, Description, Severity, VulnID                 string
-	Aliases, CWEs, CVSS                                        string
-	CVSSScore                                                  float64
-	RuleID, Component, Package, Location, Remediation, Refs    string
-	Status                                                     string
-	At                                                         time.Time
+	AssetID, OriginAssetID                                  int64
+	Fingerprint, Key, Source, ContentHash                   string
+	Kind, Title, Description, Severity, VulnID              string
+	Aliases, CWEs, CVSS                                     string
+	CVSSScore                                               float64
+	RuleID, Component, Package, Location, Remediation, Refs string
+	Status                                                  string
+	At                                                      time.Time
 }
 
 // FindingColumns are FindingRow's columns in Values order.
@@ -374,10 +374,10 @@ func joinCols(cols []string) string {
 
 // DetectionRow is one detection flattened into column values.
 type DetectionRow struct {
-	FindingID                                  int64
+	FindingID                                 int64
 	Source, ToolID, Severity, ContentHash, Ev string
-	ImportID                                   int64
-	At                                         time.Time
+	ImportID                                  int64
+	At                                        time.Time
 }
 
 // DetectionColumns are DetectionRow's columns in Values order.
@@ -510,7 +510,7 @@ func (t *ingestTx) SetCoverage(ctx context.Context, source string, assetIDs []in
 // Setting returns a setting, creating it on first use.
 func (s *Store) Setting(ctx context.Context, key string, create func() (string, error)) (string, error) {
 	var v string
-	err := s.cfg.Reader.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = $1", key).Scan(&v)
+	err := s.r.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = $1", key).Scan(&v)
 	if err == nil {
 		return v, nil
 	}
@@ -521,10 +521,10 @@ func (s *Store) Setting(ctx context.Context, key string, create func() (string, 
 	if err != nil {
 		return "", err
 	}
-	if _, err := s.cfg.Writer.ExecContext(ctx, "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", key, nv); err != nil {
+	if _, err := s.w.ExecContext(ctx, "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", key, nv); err != nil {
 		return "", fmt.Errorf("setting %s: %w", key, err)
 	}
-	if err := s.cfg.Writer.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = $1", key).Scan(&v); err != nil {
+	if err := s.w.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = $1", key).Scan(&v); err != nil {
 		return "", fmt.Errorf("setting %s: %w", key, err)
 	}
 	return v, nil
@@ -591,4 +591,4 @@ func (s *Store) SplitAsset(ctx context.Context, id int64) (int64, error) {
 // rowsPerStatement sizes multi-row INSERTs: a few hundred parameters per
 // statement, as the SQLite driver binds numbered parameters by name, which
 // costs more per parameter as statements grow.
-func rowsPerStatement(ncol int) int { return max(1, 400/ncol) }
+func rowsPerStatement(ncol int) int { return max(1, 2000/ncol) }

@@ -223,7 +223,7 @@ func (p *parser) csv(ctx context.Context, r io.Reader) error {
 			level:       get("ITEM_LEVEL", "LEVEL"),
 			control:     get("TITLE_TEXT"),
 			controlID:   get("TITLE_ID"),
-			message:     get("CHECK_RESULT_EXTENDED"),
+			message:     get("CHECK_RESULT_EXTENDED", "NOTES"),
 			risk:        get("CHECK_RISK"),
 			remediation: get("CHECK_REMEDIATION"),
 			doc:         get("CHECK_DOC"),

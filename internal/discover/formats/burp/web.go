@@ -113,9 +113,13 @@ func hostIdentifier(host string) model.Identifier {
 type assets map[string]bool
 
 func (a assets) report(sink report.Sink, ref report.AssetRef) error {
-	if a[ref.Name] {
+	k := assetKey(ref)
+	if a[k] {
 		return nil
 	}
-	a[ref.Name] = true
+	a[k] = true
 	return sink.Asset(ref)
 }
+
+// assetKey tells assets apart within one report.
+func assetKey(ref report.AssetRef) string { return string(ref.Kind) + "\x00" + ref.Name }

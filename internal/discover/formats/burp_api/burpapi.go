@@ -78,7 +78,7 @@ type event struct {
 
 func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 	js := report.NewJSONStream(r)
-	seen := map[string]bool{}
+	seen := assets{}
 	sawEvents := false
 	err := js.Object(func(key string) error {
 		if key != "issue_events" {
@@ -118,7 +118,7 @@ var (
 	paramRe = regexp.MustCompile(`\[([^\]\s]+) (?:parameter|cookie|header)\]\s*$`)
 )
 
-func observe(sink report.Sink, seen map[string]bool, is *issue, off int64) error {
+func observe(sink report.Sink, seen assets, is *issue, off int64) error {
 	if strings.EqualFold(is.Severity, "false_positive") {
 		// Marked as a false positive in Burp: not an exposure.
 		return nil
@@ -127,11 +127,8 @@ func observe(sink report.Sink, seen map[string]bool, is *issue, off int64) error
 	if !ok {
 		return report.Errorf(off, "Burp issue %q without a valid origin (%q)", is.Name, is.Origin)
 	}
-	if a := s.asset(); !seen[a.Name] {
-		seen[a.Name] = true
-		if err := sink.Asset(a); err != nil {
-			return err
-		}
+	if err := seen.report(sink, s.asset()); err != nil {
+		return err
 	}
 	typ := strings.TrimSpace(is.TypeIndex.String())
 	name := strings.TrimSpace(is.Name)

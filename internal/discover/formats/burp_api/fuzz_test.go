@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/ctemhq/ctem/internal/discover/formats/burp_api"
+	burpapi "github.com/ctemhq/ctem/internal/discover/formats/burp_api"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/discover/report/reporttest"
 )

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/ctemhq/ctem/internal/discover/formats/burp_suite_dast"
+	burpsuitedast "github.com/ctemhq/ctem/internal/discover/formats/burp_suite_dast"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/discover/report/reporttest"
 )

@@ -31,7 +31,7 @@ type rawAsset struct {
 
 type rawFinding struct {
 	Asset       rawAsset
-	HasAsset    bool
+	HasAsset    bool // the record names an asset (JSON "asset", CSV asset cells)
 	Kind        string
 	ID          string
 	Title       string
@@ -304,14 +304,16 @@ func origin(raw string) (string, bool) {
 // paths are relative to the finding.
 func buildFinding(r *rawFinding) (report.Observation, *fieldError) {
 	var o report.Observation
-	if !r.HasAsset {
-		return o, ferr("asset", "missing (every finding belongs to an asset)")
+	if r.HasAsset {
+		a, fe := buildAsset(&r.Asset)
+		if fe != nil {
+			return o, within("asset", fe)
+		}
+		o.Asset = a
 	}
-	a, fe := buildAsset(&r.Asset)
-	if fe != nil {
-		return o, within("asset", fe)
-	}
-	o.Asset = a
+	// Without an asset the reference stays empty: the pipeline puts the
+	// finding on the asset named on the command line (ctem import --asset),
+	// as it does for any report that names none.
 	f := &o.Finding
 
 	kw := words(r.Kind)

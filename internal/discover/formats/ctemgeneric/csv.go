@@ -243,7 +243,7 @@ func parseCSV(ctx context.Context, br *bufio.Reader, sink report.Sink) error {
 			return report.AtLine(l, c, fmt.Errorf("the row has %d fields but the header has %d (quote values that contain the separator)", len(rec), len(cols)))
 		}
 		var rf rawFinding
-		nonEmpty, findingCols := false, false
+		nonEmpty, findingCols, assetCols := false, false, false
 		for i, v := range rec {
 			if cols[i].ignore {
 				continue
@@ -254,6 +254,7 @@ func parseCSV(ctx context.Context, br *bufio.Reader, sink report.Sink) error {
 			}
 			nonEmpty = true
 			findingCols = findingCols || !cols[i].col.asset
+			assetCols = assetCols || cols[i].col.asset
 			cols[i].col.set(&rf, v)
 		}
 		if !nonEmpty {
@@ -287,7 +288,7 @@ func parseCSV(ctx context.Context, br *bufio.Reader, sink report.Sink) error {
 			}
 			continue
 		}
-		rf.HasAsset = true
+		rf.HasAsset = assetCols
 		o, fe := buildFinding(&rf)
 		if fe != nil {
 			return at(fe, "")
@@ -308,8 +309,8 @@ func fieldColumn(path string, byPath map[string]int, cols []boundColumn) (int, s
 	if i, ok := byPath[path]; ok {
 		return i, cols[i].name
 	}
-	for _, p := range []string{"asset.name", "asset.kind"} {
-		if path == "asset" || strings.HasPrefix(path, "asset.") {
+	if path == "asset" || strings.HasPrefix(path, "asset.") {
+		for _, p := range []string{"asset.name", "asset.kind"} {
 			if i, ok := byPath[p]; ok {
 				return i, cols[i].name
 			}

@@ -212,6 +212,14 @@ var (
 	zlibCVSS = cvss("3.0", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8)
 )
 
+var jwtKey = report.Observation{
+	ToolID: "jwt-hardcoded-key", ToolSeverity: "high", Anchor: "auth/tokens.py:make_token:jwt-key",
+	Finding: model.Finding{
+		Kind: model.KindCodeWeakness, Title: "Hard-coded JWT signing key", Severity: model.SevHigh,
+		RuleID: "jwt-hardcoded-key", CWEs: []int{321}, Location: model.Location{File: "auth/tokens.py", Line: 31},
+	},
+}
+
 type fixture struct {
 	file   string
 	assets []report.AssetRef
@@ -250,6 +258,15 @@ var fixtures = []fixture{
 			asset(model.AssetHost, "build-07", nil, id(model.IDHostname, "build-07"), id(model.IDIPv4, "10.0.9.7")),
 			asset(model.AssetHost, "build-08", nil, id(model.IDHostname, "build-08"), id(model.IDIPv4, "10.0.9.8")),
 		},
+	},
+	{
+		// Findings without an asset go to the one named on the command line.
+		file: "no_asset.json",
+		obs:  []report.Observation{jwtKey},
+	},
+	{
+		file: "no_asset.csv",
+		obs:  []report.Observation{jwtKey},
 	},
 	{
 		// Every finding kind and asset kind; keys out of order ("assets" and
@@ -410,7 +427,6 @@ var errorCases = []struct {
 	{"duplicate_key.json", `input: byte 50: key "findings" appears twice`},
 	{"missing_kind.json", `input: byte 37: findings[0].kind: missing (expected one of vulnerability, misconfiguration, secret, code_weakness, exposed_service, web_weakness, identity_weakness)`},
 	{"missing_title.json", `input: byte 37: findings[0].title: missing (every finding needs a title)`},
-	{"no_asset.json", `input: byte 37: findings[0].asset: missing (every finding belongs to an asset)`},
 	{"no_marker.json", `input: byte 0: missing the "ctem": "findings/v1" key that marks a ctem findings file`},
 	{"not_object.json", `input: byte 37: findings[0]: expected an object, found a string`},
 	{"top_array.json", `input: byte 1: expected a JSON object, found "["`},
@@ -433,6 +449,7 @@ var errorCases = []struct {
 	{"field_count.csv", `input:2:38: the row has 6 fields but the header has 5 (quote values that contain the separator)`},
 	{"missing_kind.csv", `input:2:8: kind: missing (expected one of vulnerability, misconfiguration, secret, code_weakness, exposed_service, web_weakness, identity_weakness)`},
 	{"missing_title.csv", `input:3:15: title: missing (a row with finding columns needs a title; leave them all empty for an asset without findings)`},
+	{"partial_asset.csv", `input:2:6: asset_name: an asset needs a name or at least one identifier`},
 	{"no_asset_column.csv", `input:1:1: the header names no asset: add asset_name or an identifier column (hostname, fqdn, ipv4, ipv6, mac, arn, cloud_id, image_digest, image_id, image_ref, repo_url, url)`},
 	{"no_asset_kind.csv", `input:1:1: the header has no asset_kind column`},
 	{"unknown_column.csv", `input:1:29: unknown column "sevrity" (see docs/generic-format.md for the column names; start your own columns with x_)`},

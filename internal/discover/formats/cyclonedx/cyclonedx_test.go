@@ -429,3 +429,17 @@ func TestCancel(t *testing.T) {
 		t.Errorf("error = %v, want context.Canceled", err)
 	}
 }
+
+// TestNotABOMEmitsNothing: a document that never says it is a BOM is an
+// error, and nothing is emitted before that is known.
+func TestNotABOMEmitsNothing(t *testing.T) {
+	doc := `{"metadata":{},"components":[{"bom-ref":"a","name":"a"}],"vulnerabilities":[{"id":"CVE-2020-0001","affects":[{"ref":"a"}]}]}`
+	for _, r := range []io.Reader{strings.NewReader(doc), onlyReader{strings.NewReader(doc)}} {
+		rec := &reporttest.Recorder{}
+		err := cyclonedx.New().Parse(context.Background(), r, rec)
+		var pe *report.ParseError
+		if !errors.As(err, &pe) || len(rec.Observations) != 0 {
+			t.Errorf("err = %v, observations = %d", err, len(rec.Observations))
+		}
+	}
+}

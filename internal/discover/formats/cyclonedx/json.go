@@ -30,7 +30,7 @@ func (t *text) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var v any
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if err := dec.Decode(&v); err != nil {
 		return err
@@ -223,8 +223,9 @@ func (p *parser) parseJSON(r io.Reader, reopen func() (io.Reader, error)) error 
 }
 
 // jsonPass reads the document once. The first pass reads everything and
-// streams the vulnerabilities when the components and metadata are known;
-// the second (only when the first deferred them) reads the vulnerabilities.
+// streams the vulnerabilities when the document has shown itself a BOM and
+// the components and metadata are known; the second (only when the first
+// deferred them) reads the vulnerabilities.
 func (p *parser) jsonPass(r io.Reader, st *jsonState, second bool) error {
 	s := report.NewJSONStream(r)
 	vulns := func(fn func(*record) error) error {
@@ -300,7 +301,7 @@ func (p *parser) jsonPass(r io.Reader, st *jsonState, second bool) error {
 			})
 		case "vulnerabilities":
 			switch {
-			case second || (st.metaSeen && st.compSeen):
+			case second || (st.isBOM && st.metaSeen && st.compSeen):
 				return vulns(p.emit)
 			case st.canReopen:
 				// Read them in a second pass, once components are known.

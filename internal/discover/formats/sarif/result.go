@@ -344,6 +344,9 @@ var (
 	misconfigTools = []string{"dockle", "checkov", "kics", "tfsec", "terrascan", "hadolint", "kube-linter",
 		"kubelinter", "kubescape", "cfn-lint", "cfn_nag", "cfn-nag"}
 	ghsaAny = regexp.MustCompile(`(?i)GHSA(-[23456789cfghjmpqrvwx]{4}){3}`)
+	// Advisory ids that SCA tools use as rule ids (Snyk Open Source,
+	// govulncheck, OSV-based scanners, distribution advisories).
+	advisoryID = regexp.MustCompile(`^(SNYK|GO|PYSEC|RUSTSEC|OSV|RHSA|DSA|DLA|USN|ALAS\d*|ELSA|MAL)-[A-Za-z0-9][\w.:-]*$`)
 )
 
 // classify decides the finding kind and, for vulnerabilities, the ids.
@@ -366,7 +369,7 @@ func classify(toolName, ruleID string, tags []string) (model.FindingKind, string
 	for _, t := range tags {
 		ids = append(ids, report.FindCVEs(t)...)
 	}
-	if len(ids) == 0 && slices.Contains(lowTags, "vulnerability") && ruleID != "" {
+	if len(ids) == 0 && ruleID != "" && (advisoryID.MatchString(ruleID) || slices.Contains(lowTags, "vulnerability")) {
 		ids = []string{ruleID}
 	}
 	if len(ids) > 0 {
@@ -598,7 +601,9 @@ func secretValue(res *result, loc *location) string {
 			v = strings.TrimSpace(string(pl.Region.Snippet.Text))
 		}
 	}
-	if strings.Contains(strings.ToUpper(v), "REDACTED") || strings.Trim(v, "*") == "" {
+	// Redacted or masked values (gitleaks --redact, Trivy's "AKIA****")
+	// would make every secret of a rule look the same.
+	if strings.Contains(strings.ToUpper(v), "REDACTED") || strings.Contains(v, "***") || strings.Trim(v, "*") == "" {
 		return ""
 	}
 	return v

@@ -21,7 +21,8 @@
 //     info (as DefectDojo has it), "warning" medium, "error" high, and a result
 //     with no level at all is medium (SARIF's default level is "warning").
 //   - kind: secret for secret scanners (by tool name or a "secret" tag),
-//     vulnerability when the rule id or tags hold CVE / GHSA ids,
+//     vulnerability when the rule id or tags hold CVE / GHSA ids, or the
+//     rule id is an advisory id (SNYK-, GO-, PYSEC-, RUSTSEC-...),
 //     misconfiguration for container / IaC linters, else code_weakness.
 //   - the asset is a repository, identified by the run's
 //     versionControlProvenance[].repositoryUri when there is one.

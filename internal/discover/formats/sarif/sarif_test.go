@@ -588,3 +588,34 @@ func TestCancel(t *testing.T) {
 		t.Errorf("error = %v, want context.Canceled", err)
 	}
 }
+
+func TestClassify(t *testing.T) {
+	doc := `{"runs":[
+	  {"tool":{"driver":{"name":"Snyk Open Source","rules":[{"id":"SNYK-JS-LODASH-567746","properties":{"tags":["security","CWE-400"]}}]}},
+	   "results":[{"ruleId":"SNYK-JS-LODASH-567746","message":{"text":"m"}}]},
+	  {"tool":{"driver":{"name":"Trivy","rules":[{"id":"AVD-AWS-0086","properties":{"tags":["misconfiguration","security","HIGH"]}},
+	     {"id":"aws-access-key-id","properties":{"tags":["secret","security","CRITICAL"]}}]}},
+	   "results":[{"ruleId":"AVD-AWS-0086","message":{"text":"m"}},{"ruleId":"aws-access-key-id","message":{"text":"m"},
+	     "locations":[{"physicalLocation":{"artifactLocation":{"uri":"a"},"region":{"snippet":{"text":"AKIA****"}}}}]}]},
+	  {"tool":{"driver":{"name":"CodeQL","rules":[{"id":"go/sql-injection","properties":{"tags":["security","external/cwe/cwe-089"]}}]}},
+	   "results":[{"ruleId":"go/sql-injection","message":{"text":"m"}}]}]}`
+	rec := parseString(t, doc)
+	var got []model.FindingKind
+	for _, o := range rec.Observations {
+		got = append(got, o.Finding.Kind)
+	}
+	want := []model.FindingKind{model.KindVulnerability, model.KindMisconfiguration, model.KindSecret, model.KindCodeWeakness}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("kinds (-want +got):\n%s", diff)
+	}
+	if rec.Observations[0].Finding.VulnID != "SNYK-JS-LODASH-567746" {
+		t.Errorf("vuln id = %q", rec.Observations[0].Finding.VulnID)
+	}
+	// A redacted secret is no secret value, and stays out of evidence.
+	if o := rec.Observations[2]; o.Secret != "" || strings.Contains(o.Evidence, "AKIA") {
+		t.Errorf("redacted secret: %+v", o)
+	}
+	if diff := cmp.Diff([]int{89}, rec.Observations[3].Finding.CWEs); diff != "" {
+		t.Errorf("cwes (-want +got):\n%s", diff)
+	}
+}

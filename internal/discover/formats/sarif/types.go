@@ -31,7 +31,7 @@ func (t *text) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var v any
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if err := dec.Decode(&v); err != nil {
 		return err
@@ -71,7 +71,7 @@ type lenientInt int
 
 func (n *lenientInt) UnmarshalJSON(b []byte) error {
 	s := strings.Trim(strings.TrimSpace(string(b)), `"`)
-	var v json.Number = json.Number(s)
+	v := json.Number(s)
 	if i, err := v.Int64(); err == nil && i >= 0 && i < 1<<31 {
 		*n = lenientInt(i)
 		return nil

@@ -386,7 +386,7 @@ func (p *parser) flush(sink report.Sink) error {
 	}
 	for _, it := range p.items {
 		ru := it.rule
-		ruleID := ru.ruleKey(p.provider, it.ruleKey)
+		ruleID := ruleKey(p.provider, it.ruleKey)
 		fd := model.Finding{
 			Kind:        model.KindMisconfiguration,
 			Title:       firstNonEmpty(ru.Description, it.ruleKey),
@@ -421,7 +421,7 @@ func (p *parser) flush(sink report.Sink) error {
 
 // ruleKey prefixes the rule file name with the provider, as ScoutSuite's
 // rule names repeat across providers (aws:iam-..., gcp:iam-...).
-func (*rule) ruleKey(provider, key string) string {
+func ruleKey(provider, key string) string {
 	if provider == "" {
 		return key
 	}

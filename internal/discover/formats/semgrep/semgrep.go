@@ -231,7 +231,7 @@ func (p *parser) result(i int, off int64, res result) error {
 		Finding:      f,
 	}
 	if !gated(res.Extra.Lines) {
-		o.Evidence = report.Truncate(res.Extra.Lines, 4096)
+		o.Evidence = report.Truncate(strings.TrimSpace(res.Extra.Lines), 4096)
 	}
 	if sca := res.Extra.SCAInfo; sca != nil {
 		// Supply-chain rules flag a vulnerable dependency version, not code.

@@ -460,6 +460,9 @@ func purl(manager, name, version string) string {
 		typ = packageurl.TypeGem
 	case m == "gomodules" || m == "golangdep" || m == "govendor":
 		typ = packageurl.TypeGolang
+		if i := strings.LastIndexByte(name, '/'); i > 0 {
+			ns, name = name[:i], name[i+1:]
+		}
 	case m == "composer":
 		typ = packageurl.TypeComposer
 		if i := strings.IndexByte(name, '/'); i > 0 {

@@ -67,6 +67,10 @@ type line struct {
 	CommitHash   string   `json:"commitHash"`
 	Date         string   `json:"date"`
 	StringsFound []string `json:"stringsFound"`
+	// TruffleHog's log lines ({"level": ..., "msg": ...}) end up in the
+	// file when stderr is captured with stdout.
+	Level string `json:"level"`
+	Msg   string `json:"msg"`
 }
 
 // source is the part of SourceMetadata.Data.<Source> that locates a secret;
@@ -105,6 +109,8 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 			err = p.v3(l)
 		case l.Reason != "" || l.StringsFound != nil:
 			err = p.v2(l)
+		case l.Level != "" && l.Msg != "":
+			continue
 		default:
 			err = report.Errorf(off, "line %d: expected a TruffleHog finding (SourceMetadata/DetectorName or path/reason)", n+1)
 		}

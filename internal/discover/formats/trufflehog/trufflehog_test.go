@@ -80,6 +80,7 @@ func TestV3Shapes(t *testing.T) {
 	in := `{"SourceMetadata":{"Data":{"Filesystem":{"file":"/src/app.env","line":7}}},"DetectorName":"Stripe","Verified":false,"Raw":"sk_live_abcdefghijklmnop","Redacted":"sk_live_****"}
 {"SourceMetadata":{"Data":{"Docker":{"image":"registry.example.com/app:1.2","layer":"sha256:aa","file":"/etc/key"}}},"DetectorName":"AWS","Verified":true,"Raw":"AKIAEXAMPLEEXAMPLE12","RawV2":"AKIAEXAMPLEEXAMPLE12wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY"}
 {"SourceMetadata":{"Data":{"Filesystem":{"file":"/src/app.env","line":9}}},"DetectorName":"Stripe","Verified":false,"Raw":"sk_live_abcdefghijklmnop"}
+{"level":"info-0","ts":"2024-01-01T00:00:00Z","logger":"trufflehog","msg":"finished scanning","chunks":10}
 `
 	rec := parseString(t, in)
 	if len(rec.Observations) != 2 {

@@ -38,7 +38,7 @@ func newGrouper() *grouper { return &grouper{byKey: map[string]*group{}} }
 // add records one instance. key names the issue (the asset is added to it);
 // line describes the instance; evidence is its own proof.
 func (g *grouper) add(key string, obs report.Observation, line, evidence string) {
-	k := obs.Asset.Name + "\x00" + key
+	k := assetKey(obs.Asset) + "\x00" + key
 	gr, ok := g.byKey[k]
 	if !ok {
 		gr = &group{obs: obs, first: evidence, seen: map[string]bool{}}
