@@ -159,7 +159,7 @@ func generate(dir, format string, assets, perAsset int) ([]string, int64, error)
 	switch format {
 	case "nessus":
 		err := write("scan.nessus", func(f *os.File) error {
-			return gen.WriteNessus(f, gen.NessusSpec{Hosts: gen.Hosts(1, assets, "corp.example.com"), FindingsPerHost: perAsset, Catalogue: cat})
+			return gen.WriteNessus(f, gen.NessusSpec{Hosts: gen.Hosts(1, assets, "corp.example.com"), Findings: func(int) []gen.Vuln { return cat.Draw(perAsset) }})
 		})
 		return files, size, err
 	default:

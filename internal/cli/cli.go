@@ -135,6 +135,7 @@ postgres:// URL.`,
 		a.dbCommand(),
 		a.tokensCommand(),
 		a.benchCommand(),
+		a.demoCommand(),
 	)
 	return root
 }

@@ -9,9 +9,9 @@ import (
 
 // NessusSpec describes a Nessus scan.
 type NessusSpec struct {
-	Hosts           []Host
-	FindingsPerHost int
-	Catalogue       *Catalogue
+	Hosts []Host
+	// Findings returns the vulnerabilities of host i.
+	Findings func(i int) []Vuln
 }
 
 func esc(s string) string {
@@ -25,15 +25,15 @@ type byteWriter struct{ b []byte }
 
 func (w *byteWriter) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
 
-// WriteNessus writes a .nessus (v2) report. Each host gets FindingsPerHost
-// plugin results drawn from the catalogue, plus an open-port result.
+// WriteNessus writes a .nessus (v2) report, one plugin result per
+// vulnerability of each host.
 func WriteNessus(w io.Writer, s NessusSpec) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
 	fmt.Fprint(bw, `<?xml version="1.0" ?>`+"\n"+`<NessusClientData_v2>`+"\n"+`<Report name="ctem-generated" xmlns:cm="http://www.nessus.org/cm">`+"\n")
-	for _, h := range s.Hosts {
+	for i, h := range s.Hosts {
 		fmt.Fprintf(bw, "<ReportHost name=\"%s\"><HostProperties>\n<tag name=\"host-ip\">%s</tag>\n<tag name=\"host-fqdn\">%s</tag>\n<tag name=\"netbios-name\">%s</tag>\n<tag name=\"operating-system\">%s</tag>\n</HostProperties>\n",
 			h.IP, h.IP, h.FQDN, h.Name, esc(h.OS))
-		for _, v := range s.Catalogue.Draw(s.FindingsPerHost) {
+		for _, v := range s.Findings(i) {
 			fmt.Fprintf(bw, `<ReportItem port="0" svc_name="general" protocol="tcp" severity="%d" pluginID="%d" pluginName="%s" pluginFamily="General">`+"\n",
 				sevNumber(v.Severity), v.Plugin, esc(v.Title))
 			fmt.Fprintf(bw, "<cve>%s</cve>\n<cvss3_base_score>%.1f</cvss3_base_score>\n<cvss3_vector>%s</cvss3_vector>\n<risk_factor>%s</risk_factor>\n",

@@ -25,6 +25,10 @@ func NewJSONStream(r io.Reader) *JSONStream {
 func (s *JSONStream) Offset() int64 { return s.dec.InputOffset() }
 
 func (s *JSONStream) fail(err error) error {
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		return err // already placed, by a nested Object or Array
+	}
 	if errors.Is(err, io.EOF) {
 		err = io.ErrUnexpectedEOF
 	}

@@ -57,19 +57,19 @@ func (format) Detect(head []byte) int {
 }
 
 type advisory struct {
-	ID               json.Number `json:"id"`
-	Title            string      `json:"title"`
-	ModuleName       string      `json:"module_name"`
-	Severity         string      `json:"severity"`
-	CVEs             []string    `json:"cves"`
-	CWE              any         `json:"cwe"` // "CWE-94", ["CWE-918", ...] or null
-	GitHubAdvisoryID string      `json:"github_advisory_id"`
-	VulnerableRange  string      `json:"vulnerable_versions"`
-	PatchedVersions  string      `json:"patched_versions"`
-	Overview         string      `json:"overview"`
-	Recommendation   string      `json:"recommendation"`
-	References       string      `json:"references"`
-	URL              string      `json:"url"`
+	ID               any      `json:"id"` // a number; kept as written
+	Title            string   `json:"title"`
+	ModuleName       string   `json:"module_name"`
+	Severity         string   `json:"severity"`
+	CVEs             []string `json:"cves"`
+	CWE              any      `json:"cwe"` // "CWE-94", ["CWE-918", ...] or null
+	GitHubAdvisoryID string   `json:"github_advisory_id"`
+	VulnerableRange  string   `json:"vulnerable_versions"`
+	PatchedVersions  string   `json:"patched_versions"`
+	Overview         string   `json:"overview"`
+	Recommendation   string   `json:"recommendation"`
+	References       string   `json:"references"`
+	URL              string   `json:"url"`
 	CVSS             *struct {
 		VectorString string `json:"vectorString"`
 	} `json:"cvss"`
@@ -155,9 +155,15 @@ var (
 )
 
 func observe(asset report.AssetRef, key string, a advisory) report.Observation {
-	id := a.ID.String()
-	if id == "" {
-		id = key
+	// The stream decodes numbers as json.Number, so ids print as written.
+	id := key
+	switch v := a.ID.(type) {
+	case json.Number:
+		id = v.String()
+	case string:
+		if v != "" {
+			id = v
+		}
 	}
 	ids := append([]string{}, a.CVEs...)
 	if a.GitHubAdvisoryID != "" {

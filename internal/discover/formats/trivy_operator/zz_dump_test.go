@@ -52,3 +52,27 @@ func TestZZDump(t *testing.T) {
 		}
 	}
 }
+
+func TestZZCounts(t *testing.T) {
+	if os.Getenv("COUNTS") == "" {
+		t.Skip()
+	}
+	fs := map[string]report.Format{"dependency_check": dc.New(), "gitleaks": gitleaks.New(), "govulncheck": govulncheck.New(), "npm_audit": npm.New(), "npm_audit_7_plus": npm7.New(), "osv_scanner": osv.New(), "semgrep": semgrep.New(), "snyk": snyk.New(), "snyk_code": sc.New(), "trivy_operator": to.New(), "trufflehog": trufflehog.New(), "trufflehog3": trufflehog3.New()}
+	dir := reporttest.CorpusDir(t)
+	for _, row := range reporttest.Manifest(t) {
+		f, ok := fs[row.Format]
+		if !ok {
+			continue
+		}
+		rec, err := reporttest.ParseFile(t, f, dir+"/"+row.File)
+		e := ""
+		if err != nil {
+			e = "ERROR"
+		}
+		exp := fmt.Sprint(row.Expected)
+		if strings.Contains(row.Details, "parse expected to raise") {
+			exp = "raise"
+		}
+		fmt.Printf("%s\t%s\t%s\t%d%s\n", row.Format, row.File, exp, len(rec.Observations), e)
+	}
+}
