@@ -5,6 +5,7 @@
 package discover
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -130,6 +131,10 @@ func (s *batchSink) flush() error {
 func (p *Pipeline) importUnit(ctx context.Context, u unit, opt Options) (Result, error) {
 	var format report.Format
 	var err error
+	empty := len(u.head) < report.DetectBytes && len(bytes.TrimSpace(u.head)) == 0
+	if empty && opt.Format == "" {
+		return Result{}, fmt.Errorf("%s: the file is empty: nothing tells which tool wrote it (name the format with --format to record an empty report)", u.name)
+	}
 	if opt.Format != "" {
 		format, err = p.Registry.Lookup(opt.Format)
 	} else {
@@ -152,7 +157,10 @@ func (p *Pipeline) importUnit(ctx context.Context, u unit, opt Options) (Result,
 	go func() {
 		defer close(ch)
 		sink := &batchSink{ctx: ctx, out: ch, size: max(p.Limits.BatchSize, 1)}
-		err := safeParse(ctx, format, u, sink)
+		var err error
+		if !empty { // an empty report, of a named format, has nothing to parse
+			err = safeParse(ctx, format, u, sink)
+		}
 		if err == nil {
 			err = sink.flush()
 		}

@@ -52,6 +52,10 @@ import (
 	"github.com/ctemhq/ctem/internal/discover/formats/trivy_operator"
 	"github.com/ctemhq/ctem/internal/discover/formats/trufflehog"
 	"github.com/ctemhq/ctem/internal/discover/formats/trufflehog3"
+	"github.com/ctemhq/ctem/internal/discover/formats/wiz"
+	"github.com/ctemhq/ctem/internal/discover/formats/wizcli_dir"
+	"github.com/ctemhq/ctem/internal/discover/formats/wizcli_iac"
+	"github.com/ctemhq/ctem/internal/discover/formats/wizcli_img"
 	"github.com/ctemhq/ctem/internal/discover/formats/zap"
 )
 
@@ -100,6 +104,10 @@ func All() []report.Format {
 		trivy.New(),
 		trufflehog.New(),
 		trufflehog3.New(),
+		wiz.New(),
+		wizclidir.New(),
+		wizcliiac.New(),
+		wizcliimg.New(),
 		zap.New(),
 		sarif.New(),
 		ctemgeneric.New(),

@@ -136,10 +136,13 @@ func listAssets(ctx context.Context, q querier, f store.AssetFilter) ([]model.As
 // identifiersOf reads the identifiers of assets and of the assets merged
 // into them.
 func identifiersOf(ctx context.Context, db querier, ids []int64, fn func(int64, model.Identifier)) error {
-	q := `SELECT COALESCE(m.merged_into, i.asset_id), i.kind, i.value FROM asset_identifiers i
-		JOIN assets m ON m.id = i.asset_id
-		WHERE i.asset_id IN (` + placeholders(1, len(ids)) + `) OR m.merged_into IN (` + placeholders(len(ids)+1, len(ids)) + `)
-		ORDER BY 1, i.kind, i.value`
+	// Two index lookups joined by UNION ALL: an OR across the two tables
+	// would scan every identifier.
+	q := `SELECT i.asset_id, i.kind, i.value FROM asset_identifiers i WHERE i.asset_id IN (` + placeholders(1, len(ids)) + `)
+		UNION ALL
+		SELECT m.merged_into, i.kind, i.value FROM assets m JOIN asset_identifiers i ON i.asset_id = m.id
+		WHERE m.merged_into IN (` + placeholders(len(ids)+1, len(ids)) + `)
+		ORDER BY 1, 2, 3`
 	args := append(int64Args(ids), int64Args(ids)...)
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {

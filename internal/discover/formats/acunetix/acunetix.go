@@ -3,8 +3,9 @@
 // report of Acunetix 360 (Generated/Target/Vulnerabilities).
 //
 // Both group their issues the way DefectDojo and the tools' own issue lists
-// do: one observation per issue name on one web application, located at the
-// first URL where it was found, with every affected URL in the evidence.
+// do: one observation per issue name on one web application, located at one
+// of its URLs (the lowest, for a stable identity), with every affected URL in
+// the evidence.
 package acunetix
 
 import (

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ctemhq/ctem/internal/discover/report"
+	"github.com/ctemhq/ctem/internal/model"
 )
 
 // maxEvidence caps Observation.Evidence.
@@ -19,15 +20,18 @@ const maxInstances = 100
 // scanner found it.
 type group struct {
 	obs     report.Observation
-	first   string   // evidence of the first instance
+	first   string   // evidence of the instance the observation is located at
 	lines   []string // one line per instance
 	seen    map[string]bool
 	dropped int
 }
 
 // grouper merges instances of the same issue on the same asset into one
-// observation, the way the scanner's own issue list does, keeping the first
-// instance's location and listing every instance in the evidence.
+// observation, the way the scanner's own issue list does, listing every
+// instance in the evidence. The observation is located at the instance
+// with the lowest URL (then method, then parameter) rather than the first
+// one listed: a finding's identity includes its location, and scanners do
+// not always list the same instances in the same order.
 type grouper struct {
 	order []*group
 	byKey map[string]*group
@@ -44,11 +48,17 @@ func (g *grouper) add(key string, obs report.Observation, line, evidence string)
 		gr = &group{obs: obs, first: evidence, seen: map[string]bool{}}
 		g.byKey[k] = gr
 		g.order = append(g.order, gr)
-	} else if obs.Finding.Severity.Rank() > gr.obs.Finding.Severity.Rank() {
-		// Instances of one issue may be rated differently; the issue
-		// is as severe as its worst instance.
-		gr.obs.Finding.Severity = obs.Finding.Severity
-		gr.obs.ToolSeverity = obs.ToolSeverity
+	} else {
+		if obs.Finding.Severity.Rank() > gr.obs.Finding.Severity.Rank() {
+			// Instances of one issue may be rated differently; the
+			// issue is as severe as its worst instance.
+			gr.obs.Finding.Severity = obs.Finding.Severity
+			gr.obs.ToolSeverity = obs.ToolSeverity
+		}
+		if lowerLocation(obs.Finding.Location, gr.obs.Finding.Location) {
+			gr.obs.Finding.Location = obs.Finding.Location
+			gr.first = evidence
+		}
 	}
 	if line == "" || gr.seen[line] {
 		return
@@ -59,6 +69,18 @@ func (g *grouper) add(key string, obs report.Observation, line, evidence string)
 	}
 	gr.seen[line] = true
 	gr.lines = append(gr.lines, line)
+}
+
+// lowerLocation orders instances by URL, method and parameter; an instance
+// without a URL never displaces one with a URL.
+func lowerLocation(a, b model.Location) bool {
+	switch {
+	case a.URL == "":
+		return false
+	case b.URL == "":
+		return true
+	}
+	return a.URL+"\x00"+a.Method+"\x00"+a.Param < b.URL+"\x00"+b.Method+"\x00"+b.Param
 }
 
 // flush emits every group in the order first seen.

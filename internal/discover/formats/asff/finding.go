@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/ctemhq/ctem/internal/discover/report"
@@ -243,6 +245,15 @@ func (f *Finding) Observation() report.Observation {
 		fd.Kind = guardDutyKind(f)
 		fd.RuleID = f.firstType()
 		addRef(&fd, string(f.SourceURL))
+		if fd.Kind == model.KindExposedService {
+			// An exposed service is known by its port; without one the
+			// detection stays a finding of its own type on the resource.
+			if port, proto := f.localPort(); port > 0 {
+				fd.Location.Port, fd.Location.Protocol = port, proto
+			} else {
+				fd.Kind = model.KindMisconfiguration
+			}
+		}
 	default:
 		fd.Kind = model.KindMisconfiguration
 		fd.RuleID = f.ruleID()
@@ -363,6 +374,31 @@ func (f *Finding) vulnerabilityType() bool {
 		}
 	}
 	return len(report.FindCVEs(string(f.Title))) > 0
+}
+
+// localPort is the port of the instance that GuardDuty saw probed or
+// attacked, from the flattened ProductFields
+// (".../networkConnectionAction/localPortDetails/port": "22").
+func (f *Finding) localPort() (int, string) {
+	keys := make([]string, 0, 4)
+	for k := range f.ProductFields {
+		if strings.HasSuffix(k, "localPortDetails/port") {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		port, err := strconv.Atoi(strings.TrimSpace(string(f.ProductFields[k])))
+		if err != nil || port <= 0 || port > 65535 {
+			continue
+		}
+		proto := strings.ToLower(string(f.ProductFields["aws/guardduty/service/action/networkConnectionAction/protocol"]))
+		if proto == "" {
+			proto = "tcp" // port probes are TCP connection attempts
+		}
+		return port, proto
+	}
+	return 0, ""
 }
 
 func (f *Finding) firstType() string {

@@ -307,6 +307,11 @@ func emit(f *finding, sink report.Sink) error {
 	case f.NetworkReachabilityDetails != nil || strings.EqualFold(string(f.Type), "NETWORK_REACHABILITY"):
 		fd.Kind = model.KindExposedService
 		fd.RuleID = "NETWORK_REACHABILITY"
+		if d := f.NetworkReachabilityDetails; d == nil || d.OpenPortRange.Begin <= 0 {
+			// An exposed service is known by its port; without one the
+			// finding is a check on the resource.
+			fd.Kind = model.KindMisconfiguration
+		}
 		if d := f.NetworkReachabilityDetails; d != nil {
 			fd.Location.Protocol = strings.ToLower(string(d.Protocol))
 			fd.Location.Port = d.OpenPortRange.Begin

@@ -68,6 +68,15 @@ func TestGuardDuty(t *testing.T) {
 	if first.Finding.Severity != model.SevMedium || !hasID(first.Asset.Identifiers, model.IDARN, "arn:aws:ec2:us-east-1:123456789012:instance/i-1234567890") {
 		t.Errorf("first %v %v", first.Finding.Severity, first.Asset.Identifiers)
 	}
+	// SSH brute force against the instance: its port 22 is exposed. An
+	// outbound port scan says nothing of its own ports.
+	brute, scan := rec.Observations[2].Finding, rec.Observations[1].Finding
+	if brute.Kind != model.KindExposedService || brute.Location.Port != 22 || brute.Location.Protocol != "tcp" {
+		t.Errorf("brute force %v %+v", brute.Kind, brute.Location)
+	}
+	if scan.Kind != model.KindMisconfiguration || scan.RuleID != "TTPs/Discovery/Recon:EC2-Portscan" {
+		t.Errorf("port scan %v %q", scan.Kind, scan.RuleID)
+	}
 	if last.Finding.Severity != model.SevLow || !strings.HasPrefix(last.Finding.Title, "User AssumedRole : 123123123 is anomalously invoking APIs commonly use") ||
 		last.Finding.RuleID != "TTPs/Discovery/IAMUser-AnomalousBehavior" || last.Finding.Kind != model.KindIdentityWeakness {
 		t.Errorf("last %+v", last.Finding)

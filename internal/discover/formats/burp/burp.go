@@ -3,7 +3,8 @@
 //
 // Burp lists one <issue> per (issue type, location); like Burp's own issue
 // tree and DefectDojo, ctem keeps one observation per issue type on one web
-// application, located at the first location, with every location listed in
+// application, located at one of its locations (the lowest, for a stable
+// identity), with every location listed in
 // the evidence.
 package burp
 
@@ -130,7 +131,7 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 
 var (
 	cweRe   = regexp.MustCompile(`CWE-(\d+)`)
-	paramRe = regexp.MustCompile(`\[([^\]]+?)(?: parameter| cookie| header)?\]\s*$`)
+	paramRe = regexp.MustCompile(`\s\[([^\[\]]+) (?:parameter|cookie|header)\]\s*$`)
 )
 
 func add(groups *grouper, s site, is *issue) {
@@ -142,10 +143,7 @@ func add(groups *grouper, s site, is *issue) {
 	u := s.join(is.Path)
 	// The location repeats the path and names the input in brackets:
 	// "/search.php [test parameter]".
-	var param string
-	if m := paramRe.FindStringSubmatch(is.Location); m != nil {
-		param = m[1]
-	}
+	param := paramOf(is.Location)
 	var method, req string
 	for _, rr := range is.RequestResponse {
 		if req = firstLine(decode(rr.Request)); req != "" {
@@ -211,4 +209,27 @@ func nonEmpty(parts ...string) []string {
 		}
 	}
 	return out
+}
+
+// paramOf reads the input Burp names at the end of a location or caption:
+// "/p [id parameter]", "/p [b_id cookie]", "/p [email JSON parameter]",
+// "/p [x XML attribute within the name parameter]". Descriptions such as
+// "[name of an arbitrarily supplied URL parameter]" name no input.
+func paramOf(loc string) string {
+	m := paramRe.FindStringSubmatch(loc)
+	if m == nil {
+		return ""
+	}
+	p := m[1]
+	if i := strings.LastIndex(p, " within the "); i >= 0 {
+		p = p[i+len(" within the "):]
+	}
+	f := strings.Fields(p)
+	switch {
+	case len(f) == 1:
+		return f[0]
+	case len(f) == 2 && (f[1] == "JSON" || f[1] == "XML" || f[1] == "URL" || f[1] == "body" || f[1] == "multipart"):
+		return f[0]
+	}
+	return ""
 }

@@ -115,7 +115,7 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 
 var (
 	cweRe   = regexp.MustCompile(`CWE-(\d+)`)
-	paramRe = regexp.MustCompile(`\[([^\]\s]+) (?:parameter|cookie|header)\]\s*$`)
+	paramRe = regexp.MustCompile(`\s\[([^\[\]]+) (?:parameter|cookie|header)\]\s*$`)
 )
 
 func observe(sink report.Sink, seen assets, is *issue, off int64) error {
@@ -138,10 +138,7 @@ func observe(sink report.Sink, seen assets, is *issue, off int64) error {
 	if typ == "" {
 		typ = name
 	}
-	var param string
-	if m := paramRe.FindStringSubmatch(is.Caption); m != nil {
-		param = m[1]
-	}
+	param := paramOf(is.Caption)
 	req := ""
 	for _, e := range is.Evidence {
 		if e.RequestResponse != nil {
@@ -210,4 +207,27 @@ func nonEmpty(parts ...string) []string {
 		}
 	}
 	return out
+}
+
+// paramOf reads the input Burp names at the end of a location or caption:
+// "/p [id parameter]", "/p [b_id cookie]", "/p [email JSON parameter]",
+// "/p [x XML attribute within the name parameter]". Descriptions such as
+// "[name of an arbitrarily supplied URL parameter]" name no input.
+func paramOf(loc string) string {
+	m := paramRe.FindStringSubmatch(loc)
+	if m == nil {
+		return ""
+	}
+	p := m[1]
+	if i := strings.LastIndex(p, " within the "); i >= 0 {
+		p = p[i+len(" within the "):]
+	}
+	f := strings.Fields(p)
+	switch {
+	case len(f) == 1:
+		return f[0]
+	case len(f) == 2 && (f[1] == "JSON" || f[1] == "XML" || f[1] == "URL" || f[1] == "body" || f[1] == "multipart"):
+		return f[0]
+	}
+	return ""
 }

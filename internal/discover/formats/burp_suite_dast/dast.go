@@ -4,7 +4,8 @@
 // The report lists, per site ("Issues found on https://host"), the issue
 // types with the paths where each was found, then one detail section per
 // issue instance. Like DefectDojo, ctem keeps one observation per issue type
-// on one web application, located at the first path, with every path in
+// on one web application, located at one of its paths (the lowest, for a
+// stable identity), with every path in
 // the evidence; the first detail section of the type gives its description,
 // remediation, references and CWEs.
 package burpsuitedast

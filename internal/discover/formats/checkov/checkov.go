@@ -175,7 +175,7 @@ func (p *parser) observe(c *failedCheck, checkType string) error {
 		Title:    firstNonEmpty(c.CheckName, c.CheckID),
 		Severity: model.SevMedium,
 		RuleID:   c.CheckID,
-		Location: model.Location{File: firstNonEmpty(c.FilePath, c.RepoFilePath), Resource: c.Resource},
+		Location: model.Location{File: firstNonEmpty(c.FilePath, c.RepoFilePath), Resource: qualified(firstNonEmpty(c.FilePath, c.RepoFilePath), c.Resource)},
 	}
 	toolSev := ""
 	if c.Severity != nil && *c.Severity != "" {
@@ -235,9 +235,19 @@ func (p *parser) observe(c *failedCheck, checkType string) error {
 	}
 	// The IaC resource address identifies the finding when lines move.
 	if c.Resource != "" {
-		obs.Anchor = fd.Location.File + "|" + c.Resource
+		obs.Anchor = fd.Location.Resource
 	}
 	return p.sink.Observe(obs)
+}
+
+// qualified names an IaC resource by its file too: an address such as
+// aws_s3_bucket.this repeats in every module of a repository, and a
+// misconfiguration is keyed by its resource.
+func qualified(file, resource string) string {
+	if file == "" || resource == "" || strings.HasPrefix(resource, file) {
+		return resource
+	}
+	return file + ":" + resource
 }
 
 func addRef(fd *model.Finding, u string) {

@@ -31,7 +31,7 @@ func TestMultipleCheckTypes(t *testing.T) {
 		Description: "Check type: terraform",
 		Severity:    model.SevMedium,
 		RuleID:      "CKV_AWS_161",
-		Location:    model.Location{File: "/aws/db-app.tf", Line: 1, EndLine: 41, Resource: "aws_db_instance.default"},
+		Location:    model.Location{File: "/aws/db-app.tf", Line: 1, EndLine: 41, Resource: "/aws/db-app.tf:aws_db_instance.default"},
 	}
 	if diff := cmp.Diff(want, first); diff != "" {
 		t.Errorf("finding[0] (-want +got):\n%s", diff)

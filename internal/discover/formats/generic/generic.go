@@ -121,6 +121,9 @@ func detectJSON(head []byte) int {
 			return 0
 		}
 		key, _ := tok.(string)
+		if key == "ctem" {
+			return 0 // ctem's own findings format
+		}
 		if key != "findings" {
 			if skipValue(dec) != nil {
 				return 0
@@ -134,6 +137,7 @@ func detectJSON(head []byte) int {
 			return 0 // empty or not objects: nothing to go by
 		}
 		seen := map[string]bool{}
+		unknown := 0
 		for {
 			tok, err := dec.Token()
 			if err != nil || tok == json.Delim('}') {
@@ -144,12 +148,23 @@ func detectJSON(head []byte) int {
 				return 0
 			}
 			if !allowed[k] {
-				return 0
+				unknown++
 			}
 			seen[k] = true
 			if skipValue(dec) != nil {
 				break
 			}
+		}
+		if unknown > 0 {
+			// One or two stray keys beside DefectDojo's own: most likely a
+			// hand-made file with a typo. Claim it weakly so that Parse
+			// names the bad field. Other tools' findings (AWS Inspector's
+			// also have title and severity) carry many more keys of their
+			// own.
+			if seen["title"] && seen["severity"] && seen["description"] && unknown <= 2 && len(seen)-unknown >= 3 {
+				return 20
+			}
+			return 0
 		}
 		switch {
 		case seen["title"] && seen["severity"] && seen["description"]:

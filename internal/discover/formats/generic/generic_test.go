@@ -270,16 +270,27 @@ func TestDetect(t *testing.T) {
 	for _, p := range files {
 		s := f.Detect(reporttest.Head(t, p))
 		switch filepath.Base(p) {
-		case "generic_invalid.json", "generic_empty.json":
-			// Fields DefectDojo rejects: not claimed, and not parsable.
+		case "generic_empty.json":
+			// An empty finding: nothing to recognize.
 			if s != 0 {
 				t.Errorf("%s: Detect = %d, want 0", filepath.Base(p), s)
+			}
+		case "generic_invalid.json":
+			// Fields DefectDojo rejects: claimed weakly, so that Parse
+			// can name them.
+			if s <= 0 || s > 30 {
+				t.Errorf("%s: Detect = %d, want a weak claim", filepath.Base(p), s)
 			}
 		default:
 			if s <= 0 {
 				t.Errorf("%s: Detect = %d, want > 0", filepath.Base(p), s)
 			}
 		}
+	}
+	// ctem's own format is not ours either.
+	ctem := `{"ctem":"findings/v1","findings":[{"asset":{"kind":"host","identifiers":{"hostname":"h"}},"kind":"misconfiguration","title":"t","severity":"medium"}]}`
+	if s := f.Detect([]byte(ctem)); s != 0 {
+		t.Errorf("ctem format: Detect = %d, want 0", s)
 	}
 	others, _ := filepath.Glob(filepath.Join(dir, "*", "*"))
 	for _, p := range others {

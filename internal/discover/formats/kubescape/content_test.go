@@ -26,7 +26,7 @@ func TestFileScan(t *testing.T) {
 			t.Errorf("%+v", o)
 		}
 	}
-	loc := model.Location{File: "nginx.yaml", Resource: "Deployment/nginx-deployment"}
+	loc := model.Location{File: "nginx.yaml", Resource: "nginx.yaml:Deployment/nginx-deployment"}
 	want := []got{
 		{"C-0030", "Ingress and Egress blocked", model.SevMedium, loc},
 		{"C-0055", "Linux hardening", model.SevMedium, loc},

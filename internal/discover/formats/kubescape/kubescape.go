@@ -424,7 +424,14 @@ func (p *parser) flush(sink report.Sink) error {
 			Remediation: strings.TrimSpace(c.Remediation),
 			Location:    model.Location{Resource: ident},
 		}
-		fd.Location.File = p.objects[f.resourceID].file
+		if file := p.objects[f.resourceID].file; p.fileScan {
+			// Manifests in several files can define the same object, and a
+			// misconfiguration is keyed by its resource: name it by file.
+			fd.Location.File = file
+			if file != "" {
+				fd.Location.Resource = file + ":" + ident
+			}
+		}
 		if f.controlID != "" {
 			fd.References = []string{"https://hub.armosec.io/docs/" + strings.ToLower(f.controlID)}
 		}
@@ -436,7 +443,7 @@ func (p *parser) flush(sink report.Sink) error {
 			Finding:      fd,
 		}
 		if p.fileScan {
-			obs.Anchor = fd.Location.File + "|" + ident
+			obs.Anchor = fd.Location.Resource
 		}
 		if err := sink.Observe(obs); err != nil {
 			return err

@@ -129,7 +129,6 @@ type parser struct {
 	tests []pending
 	seen  map[string]bool // host|test|port|protocol already recorded
 	defs  map[string]*xVuln
-	done  bool // definitions read
 }
 
 // Parse implements report.Format.
@@ -183,9 +182,6 @@ func (Format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 				}
 			}
 		case xml.EndElement:
-			if depth == 2 && t.Name.Local == "VulnerabilityDefinitions" {
-				p.done = true
-			}
 			depth--
 		}
 	}

@@ -31,7 +31,7 @@ func TestContent(t *testing.T) {
 		}},
 		{"nikto/juice-shop.json", "740001", "", summary{
 			ToolID: "740001", Title: "Potentially interesting backup/cert file found.", Severity: model.SevInfo, Kind: model.KindWebWeakness,
-			URL: "https://juice-shop.herokuapp.com/juice-shop.herokuapp.com.alz", Asset: "https://juice-shop.herokuapp.com", Instances: 140,
+			URL: "https://juice-shop.herokuapp.com/52.51.36.193.alz", Asset: "https://juice-shop.herokuapp.com", Instances: 140,
 		}},
 		{"nikto/nikto-output.xml", "500008", "", summary{
 			ToolID: "500008", Title: "favicon.ico file identifies this server as: Apache Tomcat", Severity: model.SevMedium,

@@ -224,7 +224,8 @@ type Check struct {
 
 // Emit reports the resource as covered and, unless the check passed or was
 // muted, one observation. Prowler repeats a result when a check is listed
-// twice; seen keeps one per (account, region, check, resource).
+// twice; seen keeps one per (asset, check, location) and remembers the
+// assets already reported.
 func (c *Check) Emit(sink report.Sink, seen map[string]bool) error {
 	asset, where := c.asset()
 	// Each resource is reported once however many checks ran on it.
@@ -246,7 +247,7 @@ func (c *Check) Emit(sink report.Sink, seen map[string]bool) error {
 	if c.Muted {
 		return nil
 	}
-	key := "check\x00" + strings.Join([]string{c.Provider, c.Account, c.Region, c.CheckID, c.ResourceUID, c.ResourceName}, "\x00")
+	key := "check\x00" + akey + "\x00" + c.CheckID + "\x00" + where
 	if seen[key] {
 		return nil
 	}

@@ -50,7 +50,7 @@ func TestContent(t *testing.T) {
 		}},
 		{"qualys_webapp/qualys_webapp_many_vuln.xml", "150246", summary{
 			ToolID: "150246", Title: "Path-relative stylesheet import (PRSSI) vulnerability", Severity: model.SevLow, Kind: model.KindWebWeakness,
-			URL: "https://store.example.com/logon/themes/Default/resources/config.xml", Asset: "https://store.example.com", Instances: 2,
+			URL: "https://store.example.com/index.html", Asset: "https://store.example.com", Instances: 2,
 		}},
 		{"qualys_webapp/qualys_webapp_one_vuln.xml", "150085", summary{
 			ToolID: "150085", Title: "Slow HTTP POST vulnerability", Severity: model.SevMedium, Kind: model.KindWebWeakness,

@@ -122,20 +122,25 @@ func observe(res *result, sink report.Sink, seen map[string]bool) error {
 	}
 	rule := firstNonEmpty(res.RuleID, res.LongID)
 	loc := res.Location
-	// tfsec reports a module's rule once per module instance; the flaw is
-	// the one block of code, so one finding per rule and code range.
-	key := fmt.Sprintf("%s\x00%s\x00%s\x00%d\x00%d", res.RuleProvider, rule, loc.Filename, loc.StartLine, loc.EndLine)
+	instance := res.Resource
+	if m := resourceRe.FindStringSubmatch(res.Description); instance == "" && m != nil {
+		instance = m[1]
+	}
+	resource := codeAddress(instance)
+	// One finding per rule and block of code: tfsec repeats a rule for each
+	// instance of a module and for each offending attribute of a block
+	// (from_port and to_port lines of one ACL rule). Without a resource the
+	// code range stands for the block.
+	key := fmt.Sprintf("%s\x00%s\x00%s\x00%s", res.RuleProvider, rule, loc.Filename, resource)
+	if resource == "" {
+		key += fmt.Sprintf("\x00%d\x00%d", loc.StartLine, loc.EndLine)
+	}
 	if seen[key] {
 		return nil
 	}
 	seen[key] = true
 	// Descriptions carry tfsec's terminal colour markup.
 	res.Description = colorRe.ReplaceAllString(res.Description, "")
-	instance := res.Resource
-	if m := resourceRe.FindStringSubmatch(res.Description); instance == "" && m != nil {
-		instance = m[1]
-	}
-	resource := codeAddress(instance)
 	fd := model.Finding{
 		Kind:        model.KindMisconfiguration,
 		Title:       firstNonEmpty(res.RuleDescription, rule),
@@ -146,7 +151,7 @@ func observe(res *result, sink report.Sink, seen map[string]bool) error {
 		Location: model.Location{
 			File:     loc.Filename,
 			Line:     loc.StartLine,
-			Resource: resource,
+			Resource: qualified(loc.Filename, resource),
 		},
 	}
 	if loc.EndLine > loc.StartLine {
@@ -173,7 +178,7 @@ func observe(res *result, sink report.Sink, seen map[string]bool) error {
 		Finding:      fd,
 	}
 	if resource != "" {
-		obs.Anchor = loc.Filename + "|" + resource
+		obs.Anchor = fd.Location.Resource
 	}
 	return sink.Observe(obs)
 }
@@ -189,6 +194,16 @@ var (
 func codeAddress(instance string) string {
 	a := modulePrefixRe.ReplaceAllString(instance, "")
 	return instanceKeyRe.ReplaceAllString(a, "")
+}
+
+// qualified names an IaC resource by its file too: an address such as
+// aws_s3_bucket.this repeats in every module of a repository, and a
+// misconfiguration is keyed by its resource.
+func qualified(file, resource string) string {
+	if file == "" || resource == "" {
+		return resource
+	}
+	return file + ":" + resource
 }
 
 func addRef(fd *model.Finding, u string) {

@@ -1,7 +1,8 @@
 // Package zap parses OWASP ZAP reports: the traditional XML report
 // (<OWASPZAPReport>) and the traditional JSON report (site/alerts). Each
 // alert of a site is one observation, as ZAP and DefectDojo count them,
-// located at its first instance with every instance in the evidence.
+// located at one of its instances (the lowest URL, for a stable identity)
+// with every instance in the evidence.
 package zap
 
 import (
@@ -193,19 +194,13 @@ func observe(ctx context.Context, sink report.Sink, seen assets, s site, known b
 		f.Kind = model.KindVulnerability
 		f.VulnID, f.Aliases = report.VulnIDs(cves...)
 	}
-	if len(a.Instances) > 0 {
-		in := a.Instances[0]
-		f.Location.URL = strings.TrimSpace(in.URI)
-		f.Location.Method = strings.TrimSpace(in.Method)
-		f.Location.Param = strings.TrimSpace(in.Param)
-	}
 	obs := report.Observation{Asset: s.asset(), ToolID: id, ToolSeverity: toolSev, Finding: f}
 	g := newGrouper()
 	first := report.Truncate(htmlText(a.OtherInfo), 1024)
 	if len(a.Instances) == 0 {
 		g.add(id, obs, "", first)
 	}
-	for i, in := range a.Instances {
+	for _, in := range a.Instances {
 		line := strings.TrimSpace(strings.TrimSpace(in.Method) + " " + strings.TrimSpace(in.URI))
 		if p := strings.TrimSpace(in.Param); p != "" {
 			line += " [" + p + "]"
@@ -213,16 +208,18 @@ func observe(ctx context.Context, sink report.Sink, seen assets, s site, known b
 		if ev := strings.TrimSpace(in.Evidence); ev != "" {
 			line += " " + report.Truncate(strings.Join(strings.Fields(ev), " "), 200)
 		}
-		ev := ""
-		if i == 0 {
-			other := report.Truncate(tidy(in.OtherInfo), 512)
-			if strings.HasPrefix(first, other) {
-				// ZAP 2.16 repeats the first instance's note on the alert.
-				other = ""
-			}
-			ev = strings.Join(nonEmpty(line, attack(in.Attack), other, first), "\n")
+		other := report.Truncate(tidy(in.OtherInfo), 512)
+		if strings.HasPrefix(first, other) {
+			// ZAP 2.16 repeats the first instance's note on the alert.
+			other = ""
 		}
-		g.add(id, obs, line, ev)
+		obs.Finding.Location.URL = s.Origin + "/"
+		if u := strings.TrimSpace(in.URI); u != "" {
+			obs.Finding.Location.URL = u
+		}
+		obs.Finding.Location.Method = strings.TrimSpace(in.Method)
+		obs.Finding.Location.Param = strings.TrimSpace(in.Param)
+		g.add(id, obs, line, strings.Join(nonEmpty(line, attack(in.Attack), other, first), "\n"))
 	}
 	return g.flush(ctx, sink)
 }

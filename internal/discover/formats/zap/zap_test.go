@@ -25,15 +25,15 @@ func TestContent(t *testing.T) {
 	}{
 		{"zap/dvwa_baseline_dojo.xml", 0, summary{
 			ToolID: "10020", Title: "X-Frame-Options Header Not Set", Severity: model.SevMedium, Kind: model.KindWebWeakness,
-			CWEs: []int{16}, URL: "http://172.17.0.2/vulnerabilities/brute/", Param: "X-Frame-Options", Asset: "http://172.17.0.2", Instances: 11,
+			CWEs: []int{16}, URL: "http://172.17.0.2/", Param: "X-Frame-Options", Asset: "http://172.17.0.2", Instances: 11,
 		}},
 		{"zap/dvwa_baseline_dojo.xml", 18, summary{
 			ToolID: "2", Title: "Private IP Disclosure", Severity: model.SevLow, Kind: model.KindWebWeakness,
-			CWEs: []int{200}, URL: "http://172.17.0.2/vulnerabilities/fi/?page=file3.php", Asset: "http://172.17.0.2", Instances: 3,
+			CWEs: []int{200}, URL: "http://172.17.0.2/phpinfo.php", Asset: "http://172.17.0.2", Instances: 3,
 		}},
 		{"zap/juicy2.xml", 0, summary{
 			ToolID: "10015", Title: "Incomplete or No Cache-control Header Set", Severity: model.SevLow, Kind: model.KindWebWeakness,
-			CWEs: []int{525}, URL: "https://juice-shop.herokuapp.com/assets/public/assets/public/assets/public/assets/public/main-es2018.js",
+			CWEs: []int{525}, URL: "https://juice-shop.herokuapp.com/assets/",
 			Param: "Cache-Control", Asset: "https://juice-shop.herokuapp.com", Instances: 20,
 		}},
 		{"zap/juicy2.xml", 5, summary{
@@ -48,8 +48,8 @@ func TestContent(t *testing.T) {
 		}},
 		{"zap/zap_2.16.1_with_req_resp.xml", 1, summary{
 			ToolID: "10029", Title: "Cookie Poisoning", Severity: model.SevInfo, Kind: model.KindWebWeakness,
-			CWEs: []int{565}, URL: "https://example-domain.com/cpapi/api/redirect/getPrefillOtuTokenData?otuToken=otuToken&clearCache=true",
-			Param: "clearCache", Asset: "https://example-domain.com", Instances: 5,
+			CWEs: []int{565}, URL: "https://example-domain.com/cpapi/api/InvalidateCacheByKey?rehydrate=true",
+			Param: "rehydrate", Asset: "https://example-domain.com", Instances: 5,
 		}},
 	}
 	for _, tt := range tests {

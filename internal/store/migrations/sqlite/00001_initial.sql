@@ -25,6 +25,7 @@ CREATE TABLE assets (
     merged_into      INTEGER REFERENCES assets(id)
 );
 CREATE INDEX assets_kind ON assets(kind) WHERE merged_into IS NULL;
+CREATE INDEX assets_merged_into ON assets(merged_into) WHERE merged_into IS NOT NULL;
 
 -- Every identifier that joined an asset, with the import and the rule that
 -- joined it, so that a merge can be explained and undone.
