@@ -390,7 +390,9 @@ func (w *writer) write(ctx context.Context, b batch) error {
 			case st.Status == model.StatusFixed:
 				reopen = append(reopen, st.FindingID)
 				w.counts.Reopened++
-			case changed:
+			case changed || (st.DetectionID != 0 && !st.Present):
+				// Details changed, or this tool sees again what it had
+				// stopped seeing while another tool kept the finding open.
 				w.counts.Updated++
 			case st.DetectionID != 0:
 				w.counts.Unchanged++

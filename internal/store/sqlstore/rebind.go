@@ -83,19 +83,59 @@ type execer interface {
 type handle struct {
 	e  execer
 	rb *rebinder
+	// stmts, in an import's transaction, keeps each statement prepared
+	// for the transaction's life: an import runs the same few statements
+	// thousands of times.
+	stmts *stmtCache
+}
+
+type stmtCache struct {
+	tx *sql.Tx
+	m  map[string]*sql.Stmt
+}
+
+func (c *stmtCache) get(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := c.m[q]; ok {
+		return st, nil
+	}
+	st, err := c.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	c.m[q] = st
+	return st, nil
 }
 
 func (h handle) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	q, args = h.rb.rebind(q, args)
+	if h.stmts != nil {
+		st, err := h.stmts.get(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		return st.ExecContext(ctx, args...)
+	}
 	return h.e.ExecContext(ctx, q, args...)
 }
 
 func (h handle) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	q, args = h.rb.rebind(q, args)
+	if h.stmts != nil {
+		st, err := h.stmts.get(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		return st.QueryContext(ctx, args...)
+	}
 	return h.e.QueryContext(ctx, q, args...)
 }
 
 func (h handle) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
 	q, args = h.rb.rebind(q, args)
+	if h.stmts != nil {
+		if st, err := h.stmts.get(ctx, q); err == nil {
+			return st.QueryRowContext(ctx, args...)
+		}
+	}
 	return h.e.QueryRowContext(ctx, q, args...)
 }

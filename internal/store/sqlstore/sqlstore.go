@@ -55,7 +55,7 @@ func New(cfg Config) *Store {
 		cfg.Reader = cfg.Writer
 	}
 	rb := &rebinder{on: cfg.Dialect == "sqlite"}
-	return &Store{cfg: cfg, rb: rb, r: handle{cfg.Reader, rb}, w: handle{cfg.Writer, rb}}
+	return &Store{cfg: cfg, rb: rb, r: handle{e: cfg.Reader, rb: rb}, w: handle{e: cfg.Writer, rb: rb}}
 }
 
 // Dialect is "sqlite" or "postgres".

@@ -53,7 +53,7 @@ func (s *Store) Ingest(ctx context.Context, fn func(tx store.IngestTx) error) (e
 			}
 		}
 	}()
-	if err := fn(&ingestTx{s: s, conn: conn, tx: handle{tx, s.rb}}); err != nil {
+	if err := fn(&ingestTx{s: s, conn: conn, tx: handle{e: tx, rb: s.rb, stmts: &stmtCache{tx: tx, m: map[string]*sql.Stmt{}}}}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
