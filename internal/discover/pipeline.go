@@ -359,9 +359,11 @@ func (w *writer) write(ctx context.Context, b batch) error {
 	if len(ps) == 0 {
 		return nil
 	}
-	fps := make([]string, len(ps))
-	for i, p := range ps {
-		fps[i] = p.fp
+	fps := make([]string, 0, len(ps))
+	for _, p := range ps {
+		if !w.res.created[p.assetID] {
+			fps = append(fps, p.fp)
+		}
 	}
 	states, err := w.tx.FindingStates(ctx, w.source, fps)
 	if err != nil {

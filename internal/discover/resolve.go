@@ -31,6 +31,9 @@ type resolver struct {
 	canon    map[int64]int64 // merged-away id -> live id
 	counts   *model.ImportCounts
 	events   []AssetEvent
+	// created holds the assets this import created: nothing is stored
+	// about their findings yet, so the writer need not look.
+	created map[int64]bool
 }
 
 // AssetEvent tells how an import created or merged an asset.
@@ -130,6 +133,10 @@ func (r *resolver) resolve(ctx context.Context, ref report.AssetRef) (int64, err
 			return 0, err
 		}
 		r.counts.AssetsCreated++
+		if r.created == nil {
+			r.created = map[int64]bool{}
+		}
+		r.created[a.ID] = true
 		r.events = append(r.events, AssetEvent{Action: "created", AssetID: a.ID, Name: a.Name, Rule: RuleNew})
 		chosen = a.ID
 	} else {

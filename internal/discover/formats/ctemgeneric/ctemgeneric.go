@@ -58,6 +58,9 @@ func (format) Detect(head []byte) int {
 // "ctem"; it skips the values of other keys, so the marker may come after a
 // short "findings" array too.
 func detectJSON(head []byte) bool {
+	if !bytes.Contains(head, []byte(`"ctem"`)) {
+		return false // cheap refusal: detection runs every format on every file
+	}
 	dec := json.NewDecoder(bytes.NewReader(head))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return false

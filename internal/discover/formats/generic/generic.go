@@ -77,6 +77,9 @@ func (Format) Detect(head []byte) int {
 		return 0
 	}
 	if trimmed[0] == '{' {
+		if !bytes.Contains(head, []byte(`"findings"`)) {
+			return 0 // cheap refusal: detection runs every format on every file
+		}
 		return detectJSON(head)
 	}
 	if trimmed[0] == '[' || trimmed[0] == '<' {

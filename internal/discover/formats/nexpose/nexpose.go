@@ -36,6 +36,9 @@ func (Format) Description() string { return "Rapid7 Nexpose / InsightVM XML Expo
 
 // Detect looks at the root element: <NexposeReport version="2.0">.
 func (Format) Detect(head []byte) int {
+	if !bytes.Contains(head, []byte("NexposeReport")) {
+		return 0 // cheap refusal: detection runs every format on every file
+	}
 	name, attrs := rootElement(head)
 	if name != "NexposeReport" {
 		return 0

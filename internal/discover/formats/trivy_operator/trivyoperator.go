@@ -46,7 +46,7 @@ var (
 // the object of lists keyed by "<type>reports.aquasecurity.github.io".
 func (format) Detect(head []byte) int {
 	h := bytes.TrimLeft(head, " \t\r\n\ufeff")
-	if len(h) == 0 || (h[0] != '{' && h[0] != '[') {
+	if len(h) == 0 || (h[0] != '{' && h[0] != '[') || !bytes.Contains(h, []byte("aquasecurity.github.io")) {
 		return 0
 	}
 	if apiGroup.Match(h) && kindRe.Match(h) {
