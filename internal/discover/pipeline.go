@@ -87,6 +87,7 @@ func (p *Pipeline) ImportFile(ctx context.Context, path string, opt Options) ([]
 
 // batch is what the parser hands the writer at a time.
 type batch struct {
+	source string // set when the report named its tool (SourceNamer)
 	assets []report.AssetRef
 	obs    []report.Observation
 }
@@ -97,6 +98,7 @@ type batchSink struct {
 	out  chan<- batch
 	size int
 	cur  batch
+	sent bool
 }
 
 func (s *batchSink) Asset(a report.AssetRef) error {
@@ -115,6 +117,21 @@ func (s *batchSink) Observe(o report.Observation) error {
 	return nil
 }
 
+// NameSource records the tool a generic report names, before any finding.
+func (s *batchSink) NameSource(name string) error {
+	if s.sent || len(s.cur.assets) > 0 || len(s.cur.obs) > 0 {
+		return fmt.Errorf("must come before the assets and findings")
+	}
+	name = strings.ToLower(strings.TrimSpace(name))
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') || len(name) > 64 {
+			return fmt.Errorf("%q: want at most 64 letters, digits, '-', '_' or '.'", name)
+		}
+	}
+	s.cur.source = name
+	return nil
+}
+
 func (s *batchSink) flush() error {
 	if len(s.cur.assets) == 0 && len(s.cur.obs) == 0 {
 		return nil
@@ -122,6 +139,7 @@ func (s *batchSink) flush() error {
 	select {
 	case s.out <- s.cur:
 		s.cur = batch{}
+		s.sent = true
 		return nil
 	case <-s.ctx.Done():
 		return s.ctx.Err()
@@ -178,6 +196,10 @@ func (p *Pipeline) importUnit(ctx context.Context, u unit, opt Options) (Result,
 			counts: &imp.Counts, covered: map[int64]bool{}, seenFP: map[[16]byte]bool{}, seenFinding: map[int64]bool{},
 		}
 		for b := range ch {
+			if b.source != "" {
+				w.source = format.Name() + ":" + b.source
+				imp.Source = w.source
+			}
 			if err := w.write(ctx, b); err != nil {
 				cancel()
 				for range ch {

@@ -326,3 +326,25 @@ func TestAssetOverride(t *testing.T) {
 		}
 	})
 }
+
+func TestGenericSourcesAreSeparateTools(t *testing.T) {
+	backends(t, func(t *testing.T, p *discover.Pipeline) {
+		dir := t.TempDir()
+		write := func(name, source, cve string) string {
+			path := filepath.Join(dir, name)
+			os.WriteFile(path, []byte(`{"ctem": "findings/v1", "source": "`+source+`", "findings": [{"asset": {"kind": "host", "identifiers": {"hostname": "db01"}}, "kind": "vulnerability", "title": "x", "vuln_id": "`+cve+`"}]}`), 0o644)
+			return path
+		}
+		a := write("a.json", "agent-a", "CVE-2024-0001")
+		b := write("b.json", "agent-b", "CVE-2024-0002")
+		importFile(t, p, a, discover.Options{})
+		c := importFile(t, p, b, discover.Options{})
+		if c.Fixed != 0 {
+			t.Errorf("agent-b's import fixed agent-a's finding: %+v", c)
+		}
+		imps, _ := p.Store.ListImports(context.Background(), store.Page{})
+		if len(imps) != 2 || imps[0].Source != "ctem:agent-a" || imps[1].Source != "ctem:agent-b" {
+			t.Errorf("imports = %+v", imps)
+		}
+	})
+}

@@ -71,6 +71,15 @@ type Sink interface {
 	Observe(o Observation) error
 }
 
+// SourceNamer is implemented by sinks that let a report name the tool that
+// wrote it, for formats that carry any tool's findings (ctem's generic
+// format). The import is then recorded as "<format>:<name>", so that two
+// tools sharing the format do not close each other's findings. It must be
+// called before the first asset or finding.
+type SourceNamer interface {
+	NameSource(name string) error
+}
+
 // ParseError is a malformed report: where it broke and why.
 type ParseError struct {
 	File   string // set by the pipeline

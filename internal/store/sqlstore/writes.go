@@ -75,8 +75,8 @@ func (t *ingestTx) BeginImport(ctx context.Context, imp *model.Import) error {
 }
 
 func (t *ingestTx) FinishImport(ctx context.Context, imp model.Import) error {
-	_, err := t.tx.ExecContext(ctx, `UPDATE imports SET finished_at = $1, counts = $2, error = $3, digest = $4 WHERE id = $5`,
-		imp.FinishedAt.UTC(), jsonText(imp.Counts, "{}"), imp.Error, imp.Digest, imp.ID)
+	_, err := t.tx.ExecContext(ctx, `UPDATE imports SET finished_at = $1, counts = $2, error = $3, digest = $4, source = $5 WHERE id = $6`,
+		imp.FinishedAt.UTC(), jsonText(imp.Counts, "{}"), imp.Error, imp.Digest, imp.Source, imp.ID)
 	return err
 }
 

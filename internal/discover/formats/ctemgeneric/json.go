@@ -36,8 +36,14 @@ func parseJSON(ctx context.Context, r io.Reader, sink report.Sink) error {
 			if err := s.Decode(&v); err != nil {
 				return err
 			}
-			if _, ok := v.(string); !ok && v != nil {
+			name, ok := v.(string)
+			if !ok && v != nil {
 				return report.Errorf(s.Offset(), "source: expected a string (the tool's name), found %s", jsonKind(v))
+			}
+			if n, ok := sink.(report.SourceNamer); ok && name != "" {
+				if err := n.NameSource(name); err != nil {
+					return report.Errorf(s.Offset(), "source: %v", err)
+				}
 			}
 			return nil
 		case "assets":
