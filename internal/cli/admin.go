@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ctemhq/ctem/internal/discover"
 	"github.com/ctemhq/ctem/internal/server"
 	"github.com/ctemhq/ctem/internal/store"
 )
@@ -156,7 +157,7 @@ func (a *app) serveCommand() *cobra.Command {
 				return err
 			}
 			srv := &http.Server{
-				Handler:           server.New(st, a.log, Version).Handler(),
+				Handler:           server.New(st, discover.New(st, a.registry, a.log), a.log, Version).Handler(),
 				ReadHeaderTimeout: 10 * time.Second,
 				ReadTimeout:       60 * time.Second,
 				WriteTimeout:      120 * time.Second,

@@ -2,14 +2,13 @@ package cli
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ctemhq/ctem/internal/cliutil"
 	"github.com/ctemhq/ctem/internal/discover"
 	"github.com/ctemhq/ctem/internal/discover/report"
-	"github.com/ctemhq/ctem/internal/model"
 )
 
 func (a *app) importCommand() *cobra.Command {
@@ -82,32 +81,11 @@ func importJSON(rs []discover.Result) any {
 }
 
 func parseAssetFlag(v string) (report.AssetRef, error) {
-	kind, name, ok := strings.Cut(v, ":")
-	if !ok || name == "" {
-		return report.AssetRef{}, usagef("--asset %q: want KIND:NAME, e.g. repository:github.com/acme/shop", v)
+	ref, err := cliutil.ParseAssetRef(v)
+	if err != nil {
+		return ref, usagef("--asset %v", err)
 	}
-	k := model.AssetKind(kind)
-	known := false
-	for _, ak := range model.AssetKinds {
-		known = known || ak == k
-	}
-	if !known {
-		return report.AssetRef{}, usagef("--asset %q: unknown asset kind %q", v, kind)
-	}
-	idKind := model.IDName
-	switch k {
-	case model.AssetRepository:
-		if strings.Contains(name, "/") {
-			idKind = model.IDRepoURL
-		}
-	case model.AssetWebApp:
-		idKind = model.IDURL
-	case model.AssetImage:
-		idKind = model.IDImageRef
-	case model.AssetHost:
-		idKind = model.IDHostname
-	}
-	return report.AssetRef{Kind: k, Name: name, Identifiers: []model.Identifier{{Kind: idKind, Value: name}}}, nil
+	return ref, nil
 }
 
 func printImport(a *app, r discover.Result, took time.Duration) {

@@ -101,7 +101,7 @@ type unit struct {
 // openUnits opens path (or stdin for "-") and calls fn for each report in
 // it. zip archives that no format claims as a whole are opened as folders
 // of reports.
-func (p *Pipeline) openUnits(path string, reg *report.Registry, format string, fn func(u unit) error) error {
+func (p *Pipeline) openUnits(path, display string, reg *report.Registry, format string, fn func(u unit) error) error {
 	var f *os.File
 	if path == "-" {
 		f = os.Stdin
@@ -114,7 +114,10 @@ func (p *Pipeline) openUnits(path string, reg *report.Registry, format string, f
 		defer f.Close()
 	}
 	name := path
-	if path == "-" {
+	switch {
+	case display != "":
+		name = display
+	case path == "-":
 		name = "stdin"
 	}
 	raw := newCounting(f)

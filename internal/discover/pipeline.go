@@ -41,6 +41,9 @@ type Options struct {
 	// columns). Without it such findings go to a repository asset named
 	// after the file.
 	Asset *report.AssetRef
+	// Name is how the report is named in the import log and in errors
+	// (an upload's name); the path by default.
+	Name string
 }
 
 // Result is what one report's import did.
@@ -62,7 +65,7 @@ func New(st store.Store, reg *report.Registry, log *slog.Logger) *Pipeline {
 // which file and where.
 func (p *Pipeline) ImportFile(ctx context.Context, path string, opt Options) ([]Result, error) {
 	var results []Result
-	err := p.openUnits(path, p.Registry, opt.Format, func(u unit) error {
+	err := p.openUnits(path, opt.Name, p.Registry, opt.Format, func(u unit) error {
 		res, err := p.importUnit(ctx, u, opt)
 		if err != nil {
 			return err
@@ -74,12 +77,12 @@ func (p *Pipeline) ImportFile(ctx context.Context, path string, opt Options) ([]
 		var pe *report.ParseError
 		if errors.As(err, &pe) {
 			if pe.File == "" {
-				pe.File = path
+				pe.File = firstNonEmpty(opt.Name, path)
 			}
 			return results, err
 		}
-		if !strings.Contains(err.Error(), path) {
-			err = fmt.Errorf("%s: %w", path, err)
+		if name := firstNonEmpty(opt.Name, path); !strings.Contains(err.Error(), name) {
+			err = fmt.Errorf("%s: %w", name, err)
 		}
 	}
 	return results, err

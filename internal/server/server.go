@@ -19,26 +19,35 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/ctemhq/ctem/internal/discover"
 	"github.com/ctemhq/ctem/internal/model"
 	"github.com/ctemhq/ctem/internal/store"
 )
 
 // Server serves the API over a store.
 type Server struct {
-	store   store.Store
-	log     *slog.Logger
-	version string
-	metrics *prometheus.Registry
-	reqs    *prometheus.CounterVec
-	latency *prometheus.HistogramVec
+	store    store.Store
+	importer Importer
+	log      *slog.Logger
+	version  string
+	metrics  *prometheus.Registry
+	reqs     *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
 }
 
 // New builds a server.
-func New(st store.Store, log *slog.Logger, version string) *Server {
+// Importer imports one uploaded report file (the ingest pipeline).
+type Importer interface {
+	ImportFile(ctx context.Context, path string, opt discover.Options) ([]discover.Result, error)
+}
+
+// New builds a server. importer may be nil: POST /api/v1/imports then
+// answers 501.
+func New(st store.Store, importer Importer, log *slog.Logger, version string) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{store: st, log: log, version: version, metrics: prometheus.NewRegistry()}
+	s := &Server{store: st, importer: importer, log: log, version: version, metrics: prometheus.NewRegistry()}
 	s.reqs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ctem_http_requests_total", Help: "HTTP requests by route and status code."}, []string{"route", "code"})
 	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "ctem_http_request_seconds", Help: "HTTP request latency by route.", Buckets: prometheus.DefBuckets}, []string{"route"})
 	s.metrics.MustRegister(s.reqs, s.latency, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -77,6 +86,8 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /api/v1/findings", store.RoleReader, s.listFindings)
 	handle("GET /api/v1/findings/{id}", store.RoleReader, s.getFinding)
 	handle("GET /api/v1/imports", store.RoleReader, s.listImports)
+	handle("POST /api/v1/imports", store.RoleAdmin, s.postImport)
+	handle("POST /api/v1/findings/{id}/status", store.RoleAdmin, s.setStatus)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such route: "+r.Method+" "+r.URL.Path)
 	})

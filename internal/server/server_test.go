@@ -74,7 +74,7 @@ func setup(t *testing.T, st store.Store, populate bool) (reader, admin client) {
 	if _, err := st.CreateToken(ctx, "ci-reader", store.RoleReader, server.HashToken("reader-token")); err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(server.New(st, nil, "test").Handler())
+	ts := httptest.NewServer(server.New(st, nil, nil, "test").Handler())
 	t.Cleanup(ts.Close)
 	return client{t, ts.URL, "reader-token"}, client{t, ts.URL, ""}
 }
