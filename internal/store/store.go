@@ -31,6 +31,7 @@ type Store interface {
 	ImportReader
 	SettingsStore
 	TokenStore
+	ContextStore
 
 	// SetFindingStatus records a person's decision on a finding
 	// (accepted, false_positive) or takes it back (open).

@@ -349,12 +349,11 @@ func (s *Store) LoadEPSS(ctx context.Context, d store.EPSSDay, rows iter.Seq2[st
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM epss_days WHERE score_date = $1`, date).Scan(&exists); err != nil {
 			return err
 		}
-		var newest sql.NullString
+		var newest timeCol
 		if err := tx.QueryRowContext(ctx, `SELECT MAX(score_date) FROM epss_days`).Scan(&newest); err != nil {
 			return err
 		}
-		// Drivers return dates as text or time: compare the date part only.
-		current := !newest.Valid || date >= newest.String[:min(len(newest.String), 10)]
+		current := !newest.Valid || !dayTS.Before(day(newest.T))
 		if exists > 0 {
 			// Replacing a day scans the history: rare (a corrected file).
 			if _, err := tx.ExecContext(ctx, `DELETE FROM epss_scores WHERE score_date = $1`, date); err != nil {

@@ -36,6 +36,7 @@ func Run(t *testing.T, open Opener) {
 		{"RollbackOnError", testRollback},
 		{"MergeAndSplit", testMergeSplit},
 		{"Settings", testSettings},
+		{"ScopesContextPriorities", testContext},
 		{"ParallelReadersAndWriters", testParallel},
 	}
 	for _, tc := range tests {
@@ -485,5 +486,48 @@ func testParallel(t *testing.T, s store.Store) {
 	n, _ := s.CountFindings(ctx(), store.FindingFilter{AllStatus: true})
 	if n != 21 {
 		t.Errorf("findings = %d, want 21", n)
+	}
+}
+
+func testContext(t *testing.T, s store.Store) {
+	_, a := seed(t, s, "a", model.Identifier{Kind: model.IDHostname, Value: "a"})
+	_, b := seed(t, s, "b", model.Identifier{Kind: model.IDHostname, Value: "b"})
+	ids, _ := importOnce(t, s, "scanner-a", a, t0, finding(a, "k", "t"))
+	if err := s.SetScopeMembers(ctx(), map[string][]int64{"prod": {a, b}, "pci": {a}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetScopeMembers(ctx(), map[string][]int64{"prod": {a, b}, "pci": {a}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ScopeMembers(ctx(), []int64{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(map[int64][]string{a: {"pci", "prod"}, b: {"prod"}}, got); d != "" {
+		t.Errorf("scope members (-want +got):\n%s", d)
+	}
+	if n, _ := s.CountAssets(ctx(), store.AssetFilter{Scope: "pci"}); n != 1 {
+		t.Errorf("assets in pci = %d", n)
+	}
+	if n, _ := s.CountFindings(ctx(), store.FindingFilter{Scope: "pci"}); n != 1 {
+		t.Errorf("findings in pci = %d", n)
+	}
+	err = s.UpdateAssetContext(ctx(), []store.AssetContext{{AssetID: a, Criticality: 5, InternetExposed: true, Owner: "payments", Tags: map[string]string{"env": "prod"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, _ := s.GetAsset(ctx(), a)
+	if as.Criticality != 5 || !as.InternetExposed || as.Owner != "payments" || as.Tags["env"] != "prod" {
+		t.Errorf("asset context = %+v", as)
+	}
+	due := t0.Add(7 * 24 * time.Hour)
+	id := ids[model.Fingerprint(a, "k")]
+	err = s.SetPriorities(ctx(), []store.PriorityUpdate{{FindingID: id, Band: "P1", Score: 950, Explanation: `{"rules":["kev"]}`, Policy: "ctem-default/1", DecidedAt: t0, SLADue: &due, Owner: "payments"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := s.GetFinding(ctx(), id)
+	if f.Priority.Band != "P1" || f.Priority.Score != 950 || f.SLADue == nil || !f.SLADue.Equal(due) || f.Owner != "payments" || !f.Priority.DecidedAt.Equal(t0) {
+		t.Errorf("priority = %+v due %v owner %q", f.Priority, f.SLADue, f.Owner)
 	}
 }

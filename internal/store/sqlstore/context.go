@@ -1,0 +1,95 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/ctemhq/ctem/internal/store"
+)
+
+// SetScopeMembers replaces the scope membership in one transaction.
+func (s *Store) SetScopeMembers(ctx context.Context, members map[string][]int64) error {
+	return s.Ingest(ctx, func(it store.IngestTx) error {
+		t := it.(*ingestTx)
+		if _, err := t.tx.ExecContext(ctx, "DELETE FROM scope_members"); err != nil {
+			return fmt.Errorf("scope members: %w", err)
+		}
+		names := make([]string, 0, len(members))
+		for n := range members {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			ids := members[name]
+			err := chunks(len(ids), 400, func(lo, hi int) error {
+				args := make([]any, 0, 2*(hi-lo))
+				q := "INSERT INTO scope_members (scope, asset_id) VALUES "
+				for i, id := range ids[lo:hi] {
+					if i > 0 {
+						q += ", "
+					}
+					q += "(" + placeholders(len(args)+1, 2) + ")"
+					args = append(args, name, id)
+				}
+				_, err := t.tx.ExecContext(ctx, q+" ON CONFLICT (scope, asset_id) DO NOTHING", args...)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("scope members: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// ScopeMembers returns each asset's scopes.
+func (s *Store) ScopeMembers(ctx context.Context, assetIDs []int64) (map[int64][]string, error) {
+	out := map[int64][]string{}
+	err := chunks(len(assetIDs), 500, func(lo, hi int) error {
+		rows, err := s.r.QueryContext(ctx, "SELECT asset_id, scope FROM scope_members WHERE asset_id IN ("+placeholders(1, hi-lo)+") ORDER BY asset_id, scope", int64Args(assetIDs[lo:hi])...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var scope string
+			if err := rows.Scan(&id, &scope); err != nil {
+				return err
+			}
+			out[id] = append(out[id], scope)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// UpdateAssetContext writes business context.
+func (s *Store) UpdateAssetContext(ctx context.Context, updates []store.AssetContext) error {
+	return s.Ingest(ctx, func(it store.IngestTx) error {
+		t := it.(*ingestTx)
+		for _, u := range updates {
+			if _, err := t.tx.ExecContext(ctx, `UPDATE assets SET criticality = $1, internet_exposed = $2, owner = $3, tags = $4 WHERE id = $5`,
+				u.Criticality, u.InternetExposed, u.Owner, jsonText(u.Tags, "{}"), u.AssetID); err != nil {
+				return fmt.Errorf("asset %d context: %w", u.AssetID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// SetPriorities writes prioritization decisions.
+func (s *Store) SetPriorities(ctx context.Context, ps []store.PriorityUpdate) error {
+	return s.Ingest(ctx, func(it store.IngestTx) error {
+		t := it.(*ingestTx)
+		for _, p := range ps {
+			if _, err := t.tx.ExecContext(ctx, `UPDATE findings SET priority_band = $1, priority_score = $2, priority_explanation = $3,
+				policy_version = $4, decided_at = $5, sla_due = $6, owner = $7 WHERE id = $8`,
+				p.Band, p.Score, p.Explanation, p.Policy, p.DecidedAt.UTC(), nullTime(p.SLADue), p.Owner, p.FindingID); err != nil {
+				return fmt.Errorf("finding %d priority: %w", p.FindingID, err)
+			}
+		}
+		return nil
+	})
+}
