@@ -157,7 +157,7 @@ func (a *app) serveCommand() *cobra.Command {
 				return err
 			}
 			srv := &http.Server{
-				Handler:           server.New(st, discover.New(st, a.registry, a.log), a.log, Version).Handler(),
+				Handler:           server.New(st, scopedImporter{a: a, p: discover.New(st, a.registry, a.log)}, a.log, Version).Handler(),
 				ReadHeaderTimeout: 10 * time.Second,
 				ReadTimeout:       60 * time.Second,
 				WriteTimeout:      120 * time.Second,

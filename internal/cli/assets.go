@@ -35,6 +35,9 @@ func (a *app) assetsListCommand() *cobra.Command {
 			if kind != "" && !knownAssetKind(kind) {
 				return usagef("--kind %q: unknown asset kind", kind)
 			}
+			if err := a.checkScope(scope); err != nil {
+				return err
+			}
 			st, err := a.store(cmd.Context())
 			if err != nil {
 				return err
@@ -173,6 +176,16 @@ func (a *app) assetsExplainCommand() *cobra.Command {
 					origin = fmt.Sprintf(" (came with merged asset %d)", r.AssetID)
 				}
 				fmt.Fprintf(w, "  %s=%s  joined %s from %s by rule %s%s\n", r.Kind, r.Value, r.CreatedAt.Format("2006-01-02 15:04"), from, r.Rule, origin)
+			}
+			if len(as.Context) > 0 {
+				fmt.Fprintln(w, "business context (ctem.yaml):")
+				for _, d := range as.Context {
+					what := "rule"
+					if d.Source == "scope" {
+						what = "scope"
+					}
+					fmt.Fprintf(w, "  %s %s from %s %q in %s line %d\n", d.Attribute, d.Value, what, d.Rule, d.File, d.Line)
+				}
 			}
 			if len(h.Merges) > 0 {
 				fmt.Fprintln(w, "merges:")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ctemhq/ctem/internal/discover/formats"
 	"github.com/ctemhq/ctem/internal/discover/report"
+	"github.com/ctemhq/ctem/internal/scope"
 	"github.com/ctemhq/ctem/internal/store"
 	"github.com/ctemhq/ctem/internal/store/open"
 )
@@ -136,6 +137,9 @@ postgres:// URL.`,
 		a.tokensCommand(),
 		a.benchCommand(),
 		a.demoCommand(),
+		a.configCommand(),
+		a.initCommand(),
+		a.scopesCommand(),
 	)
 	return root
 }
@@ -194,6 +198,17 @@ func (a *app) store(ctx context.Context) (store.Store, error) {
 		return nil, err
 	}
 	a.st = st
+	// Keep business context current when ctem.yaml changed since it was
+	// last applied to this database.
+	need, err := scope.NeedsMaterialize(ctx, st, a.cfg.Scope)
+	if err != nil {
+		return nil, err
+	}
+	if need {
+		if err := a.materialize(ctx, st); err != nil {
+			return nil, err
+		}
+	}
 	return st, nil
 }
 

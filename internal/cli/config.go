@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"time"
 
-	"go.yaml.in/yaml/v4"
+	"github.com/ctemhq/ctem/internal/scope"
 )
 
 // Config is the run-time configuration. Precedence: flags, then CTEM_*
@@ -18,22 +19,13 @@ type Config struct {
 	LogLevel  string
 	// File is the configuration file that was read, if any.
 	File string
+	// Scope is ctem.yaml's business context: scopes, rules, zones,
+	// controls, teams (empty when there is no file).
+	Scope *scope.Config
 }
 
-// fileConfig is the part of ctem.yaml this layer reads; the scope stage
-// reads and validates the rest.
-type fileConfig struct {
-	Database string `yaml:"database"`
-	Server   struct {
-		Listen string `yaml:"listen"`
-	} `yaml:"server"`
-	Log struct {
-		Format string `yaml:"format"`
-		Level  string `yaml:"level"`
-	} `yaml:"log"`
-}
-
-// LoadConfig resolves the configuration.
+// LoadConfig resolves the configuration. ctem.yaml is validated whole: a
+// file with errors stops every command, with each error's line and field.
 func LoadConfig(f globalFlags, changed func(string) bool, getenv func(string) string) (Config, error) {
 	cfg := Config{DB: "ctem.db", Listen: ":8080", LogFormat: "text", LogLevel: "info"}
 	path, explicit := f.config, f.config != ""
@@ -47,16 +39,21 @@ func LoadConfig(f globalFlags, changed func(string) bool, getenv func(string) st
 	b, err := os.ReadFile(path)
 	switch {
 	case err == nil:
-		var fc fileConfig
-		if err := yaml.Unmarshal(b, &fc); err != nil {
-			return cfg, fmt.Errorf("%s: %w", path, err)
+		sc, err := scope.Parse(path, b, time.Now())
+		if err != nil {
+			return cfg, err
 		}
-		cfg.File = path
-		set(&cfg.DB, fc.Database)
-		set(&cfg.Listen, fc.Server.Listen)
-		set(&cfg.LogFormat, fc.Log.Format)
-		set(&cfg.LogLevel, fc.Log.Level)
+		cfg.File, cfg.Scope = path, sc
+		set(&cfg.DB, sc.Database)
+		set(&cfg.Listen, sc.Listen)
+		set(&cfg.LogFormat, sc.LogFormat)
+		set(&cfg.LogLevel, sc.LogLevel)
 	case errors.Is(err, fs.ErrNotExist) && !explicit:
+		sc, err := scope.Parse("", nil, time.Now())
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Scope = sc
 	default:
 		return cfg, fmt.Errorf("configuration: %w", err)
 	}

@@ -23,7 +23,10 @@ reopened, and the top open findings. Running it again re-imports the same report
 			if err != nil {
 				return err
 			}
-			return demo.Run(cmd.Context(), discover.New(st, a.registry, nil), dir, a.env.Stdout)
+			if err := demo.Run(cmd.Context(), discover.New(st, a.registry, nil), dir, a.env.Stdout); err != nil {
+				return err
+			}
+			return a.materialize(cmd.Context(), st)
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "ctem-demo", "folder for the generated reports")

@@ -40,6 +40,9 @@ func (a *app) findingsListCommand() *cobra.Command {
 			if err != nil {
 				return usagef("--%s", strings.Replace(err.Error(), "_id:", "-id:", 1))
 			}
+			if err := a.checkScope(scope); err != nil {
+				return err
+			}
 			st, err := a.store(cmd.Context())
 			if err != nil {
 				return err

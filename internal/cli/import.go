@@ -41,8 +41,17 @@ that tool's findings on them that the report no longer lists become fixed.`,
 			if err != nil {
 				return err
 			}
-			p := discover.New(st, a.registry, a.log)
 			var all []discover.Result
+			p := discover.New(st, a.registry, a.log)
+			// ctem.yaml's context and scopes are applied once, after the
+			// reports, to whatever was imported.
+			defer func() {
+				if len(all) > 0 {
+					if err := a.materialize(cmd.Context(), st); err != nil {
+						a.log.Error("applying ctem.yaml", "err", err)
+					}
+				}
+			}()
 			for _, path := range args {
 				start := time.Now()
 				res, err := p.ImportFile(cmd.Context(), path, discover.Options{Format: format, Asset: def})

@@ -66,8 +66,22 @@ type Asset struct {
 	Criticality     int               `json:"criticality,omitempty"` // 1..5, 0 = not set
 	InternetExposed bool              `json:"internet_exposed"`
 	Owner           string            `json:"owner,omitempty"`
-	FirstSeen       time.Time         `json:"first_seen"`
-	LastSeen        time.Time         `json:"last_seen"`
+	CrownJewel      bool              `json:"crown_jewel,omitempty"`
+	// Context says which ctem.yaml rule set each business attribute.
+	Context   []ContextDecision `json:"context,omitempty"`
+	FirstSeen time.Time         `json:"first_seen"`
+	LastSeen  time.Time         `json:"last_seen"`
+}
+
+// ContextDecision records that a ctem.yaml rule or scope set an asset
+// attribute: "criticality 5 from rule payments-db in ctem.yaml line 42".
+type ContextDecision struct {
+	Attribute string `json:"attribute"`
+	Value     string `json:"value"`
+	Source    string `json:"source"` // context_rule or scope
+	Rule      string `json:"rule"`
+	File      string `json:"file"`
+	Line      int    `json:"line"`
 }
 
 // FindingKind says what sort of exposure a finding is.

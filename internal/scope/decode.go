@@ -35,12 +35,13 @@ type decoder struct {
 	file  string
 	lines []string // the source, for mapping expression positions
 	probs []Problem
-	at    map[string]pos // field path -> position of its value
+	at    map[string]pos  // field path -> position of its value
+	bad   map[string]bool // field paths whose value had the wrong type
 	nodes int
 }
 
 func newDecoder(file string, data []byte) *decoder {
-	return &decoder{file: file, lines: strings.Split(string(data), "\n"), at: map[string]pos{}}
+	return &decoder{file: file, lines: strings.Split(string(data), "\n"), at: map[string]pos{}, bad: map[string]bool{}}
 }
 
 // errAt records a problem at an explicit position.
@@ -61,6 +62,14 @@ func (d *decoder) posOf(field string) pos {
 		}
 	}
 	return pos{}
+}
+
+// set reports whether a field was given a value of the right type; checks
+// of its range or references skip fields already reported as mistyped, so
+// one mistake is one problem.
+func (d *decoder) set(field string) bool {
+	_, ok := d.at[field]
+	return ok && !d.bad[field]
 }
 
 // parentPath strips the last element: a.b[2].c -> a.b[2] -> a.b -> a -> "".
@@ -142,6 +151,7 @@ func clip(s string, n int) string {
 }
 
 func (d *decoder) typeErr(n *yaml.Node, path, want string) {
+	d.bad[path] = true
 	d.errAt(pos{n.Line, n.Column}, path, "expected %s, found %s", want, describe(n))
 }
 
@@ -176,7 +186,15 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 		for i, c := range n.Content {
-			d.decode(c, s.Index(i), fmt.Sprintf("%s[%d]", path, i))
+			ip := fmt.Sprintf("%s[%d]", path, i)
+			// An empty list element ("- " alone) is a mistake, not an
+			// absent value: there is no key to leave out.
+			if c := d.deref(c); c != nil && isNull(c) {
+				d.at[ip] = pos{c.Line, c.Column}
+				d.typeErr(c, ip, "a value")
+				continue
+			}
+			d.decode(c, s.Index(i), ip)
 		}
 		v.Set(s)
 	case reflect.Map:
@@ -319,7 +337,8 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		kp := joinPath(path, f.key)
 		if _, present := first[f.key]; !present {
 			d.errAt(pos{n.Line, n.Column}, kp, "missing required key %q", f.key)
-		} else if v.Field(f.index).IsZero() {
+		} else if fv := v.Field(f.index); fv.IsZero() && fv.Kind() != reflect.Struct && !d.bad[kp] {
+			// Empty structs get a specific message from the semantic checks.
 			d.errorf(kp, "must not be empty")
 		}
 	}
@@ -329,7 +348,9 @@ func unknownKey(k string, keys []string) string {
 	if k == "<<" {
 		return "YAML merge keys (<<) are not supported; write the keys out"
 	}
-	best, bestD := "", 3
+	// Suggest only close matches: one edit in a short key, two in a long
+	// one ("a" is not a typo of "sla").
+	best, bestD := "", min(3, max(2, len(k)/3+1))
 	for _, c := range keys {
 		if dist := editDistance(k, c); dist < bestD {
 			best, bestD = c, dist
@@ -386,17 +407,18 @@ func (e *exprText) decodeNode(d *decoder, n *yaml.Node, path string) {
 // dateText is a day ("2026-06-30") or an RFC 3339 instant.
 type dateText struct {
 	T      time.Time
-	DayEnd bool // a bare day: it lasts until the end of that day, UTC
+	DayEnd bool   // a bare day: it lasts until the end of that day, UTC
+	Src    string // as written, for messages
 }
 
 func (t *dateText) decodeNode(d *decoder, n *yaml.Node, path string) {
 	if n.Kind == yaml.ScalarNode && (n.ShortTag() == "!!str" || n.ShortTag() == "!!timestamp") {
 		if day, err := time.Parse(time.DateOnly, n.Value); err == nil {
-			*t = dateText{T: day, DayEnd: true}
+			*t = dateText{T: day, DayEnd: true, Src: n.Value}
 			return
 		}
 		if ts, err := time.Parse(time.RFC3339, n.Value); err == nil {
-			*t = dateText{T: ts}
+			*t = dateText{T: ts, Src: n.Value}
 			return
 		}
 	}

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/ctemhq/ctem/internal/model"
 )
 
 // ContextStore keeps what the scope and prioritize stages decide about
@@ -15,6 +17,8 @@ type ContextStore interface {
 	ScopeMembers(ctx context.Context, assetIDs []int64) (map[int64][]string, error)
 	// UpdateAssetContext writes business context decided by ctem.yaml rules.
 	UpdateAssetContext(ctx context.Context, updates []AssetContext) error
+	// PutSetting sets an instance setting.
+	PutSetting(ctx context.Context, key, value string) error
 	// SetPriorities writes prioritization decisions.
 	SetPriorities(ctx context.Context, ps []PriorityUpdate) error
 }
@@ -26,6 +30,8 @@ type AssetContext struct {
 	InternetExposed bool
 	Owner           string
 	Tags            map[string]string
+	CrownJewel      bool
+	Context         []model.ContextDecision
 }
 
 // PriorityUpdate is one finding's decision.

@@ -64,9 +64,11 @@ type IntelStore interface {
 	// dates; zero = unbounded), oldest first.
 	EPSSHistory(ctx context.Context, id string, from, to time.Time) ([]EPSSScore, error)
 
-	// UpsertCVEs stores CVE records; a record older (by LastModified) than
-	// the stored one is ignored. It returns how many records were written.
-	UpsertCVEs(ctx context.Context, records []CVERecord) (int, error)
+	// UpsertCVEs stores CVE records, read from records inside one write
+	// transaction (an error it yields rolls everything back); a record
+	// older (by LastModified) than the stored one is ignored. It returns
+	// how many records were written.
+	UpsertCVEs(ctx context.Context, records iter.Seq2[CVERecord, error]) (int, error)
 	// CVERecords reads stored CVE records by id.
 	CVERecords(ctx context.Context, ids []string) (map[string]CVERecord, error)
 
@@ -218,9 +220,20 @@ type FeedStatus struct {
 	Version string    // KEV catalog version, EPSS model version, NVD newest lastModified
 	AsOf    time.Time // KEV release, EPSS score date, newest NVD lastModified; zero when empty
 	Rows    int       // KEV entries listed, EPSS scores of the newest day, CVE records
-	History int       // KEV catalogs loaded, EPSS days stored, CVE records
+	History int       // KEV catalogs loaded, EPSS days stored (NVD: as Rows)
 	// LastSync is the latest sync, whatever its outcome; LastSuccess the
 	// latest loaded or unchanged one.
 	LastSync    *FeedSync
 	LastSuccess *FeedSync
+}
+
+// Records yields the records of a slice, for UpsertCVEs.
+func Records(recs []CVERecord) iter.Seq2[CVERecord, error] {
+	return func(yield func(CVERecord, error) bool) {
+		for _, r := range recs {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}
 }

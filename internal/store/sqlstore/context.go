@@ -70,8 +70,9 @@ func (s *Store) UpdateAssetContext(ctx context.Context, updates []store.AssetCon
 	return s.Ingest(ctx, func(it store.IngestTx) error {
 		t := it.(*ingestTx)
 		for _, u := range updates {
-			if _, err := t.tx.ExecContext(ctx, `UPDATE assets SET criticality = $1, internet_exposed = $2, owner = $3, tags = $4 WHERE id = $5`,
-				u.Criticality, u.InternetExposed, u.Owner, jsonText(u.Tags, "{}"), u.AssetID); err != nil {
+			if _, err := t.tx.ExecContext(ctx, `UPDATE assets SET criticality = $1, internet_exposed = $2, owner = $3, tags = $4,
+				crown_jewel = $5, context = $6 WHERE id = $7`,
+				u.Criticality, u.InternetExposed, u.Owner, jsonText(u.Tags, "{}"), u.CrownJewel, jsonText(u.Context, "[]"), u.AssetID); err != nil {
 				return fmt.Errorf("asset %d context: %w", u.AssetID, err)
 			}
 		}
@@ -92,4 +93,10 @@ func (s *Store) SetPriorities(ctx context.Context, ps []store.PriorityUpdate) er
 		}
 		return nil
 	})
+}
+
+// PutSetting sets an instance setting.
+func (s *Store) PutSetting(ctx context.Context, key, value string) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+	return err
 }

@@ -584,11 +584,14 @@ func viewCVSS(ms []store.CVSSMetric) []model.CVSS {
 
 // UpsertCVEs stores CVE records newer than the stored ones and refreshes
 // the current view from them.
-func (s *Store) UpsertCVEs(ctx context.Context, recs []store.CVERecord) (int, error) {
+func (s *Store) UpsertCVEs(ctx context.Context, recs iter.Seq2[store.CVERecord, error]) (int, error) {
 	now := time.Now().UTC()
 	n := 0
 	err := s.writeTx(ctx, func(tx handle) error {
-		for _, r := range recs {
+		for r, err := range recs {
+			if err != nil {
+				return err
+			}
 			if r.ID == "" {
 				return fmt.Errorf("CVE record without an id")
 			}

@@ -61,12 +61,12 @@ func (w *where) page(p store.Page, idCol string) string {
 	return s
 }
 
-const assetCols = `a.id, a.kind, a.name, a.attributes, a.tags, a.criticality, a.internet_exposed, a.owner, a.first_seen, a.last_seen`
+const assetCols = `a.id, a.kind, a.name, a.attributes, a.tags, a.criticality, a.internet_exposed, a.owner, a.crown_jewel, a.context, a.first_seen, a.last_seen`
 
 func scanAsset(sc interface{ Scan(...any) error }) (model.Asset, error) {
 	var a model.Asset
 	var first, last timeCol
-	err := sc.Scan(&a.ID, &a.Kind, &a.Name, jsonCol{&a.Attributes}, jsonCol{&a.Tags}, &a.Criticality, &a.InternetExposed, &a.Owner, &first, &last)
+	err := sc.Scan(&a.ID, &a.Kind, &a.Name, jsonCol{&a.Attributes}, jsonCol{&a.Tags}, &a.Criticality, &a.InternetExposed, &a.Owner, &a.CrownJewel, jsonCol{&a.Context}, &first, &last)
 	a.FirstSeen, a.LastSeen = first.T, last.T
 	return a, err
 }

@@ -358,7 +358,7 @@ func log4jRecord() store.CVERecord {
 func testCVERecords(t *testing.T, s store.IntelStore) {
 	rec := log4jRecord()
 	plain := store.CVERecord{ID: "CVE-1999-0001", Status: "Modified", LastModified: time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)}
-	n, err := s.UpsertCVEs(ctx(), []store.CVERecord{rec, plain})
+	n, err := s.UpsertCVEs(ctx(), store.Records([]store.CVERecord{rec, plain}))
 	if err != nil || n != 2 {
 		t.Fatalf("UpsertCVEs = %d, %v", n, err)
 	}
@@ -386,13 +386,13 @@ func testCVERecords(t *testing.T, s store.IntelStore) {
 	old := rec
 	old.LastModified = rec.LastModified.AddDate(-1, 0, 0)
 	old.SSVC = nil
-	if n, err := s.UpsertCVEs(ctx(), []store.CVERecord{old}); err != nil || n != 0 {
+	if n, err := s.UpsertCVEs(ctx(), store.Records([]store.CVERecord{old})); err != nil || n != 0 {
 		t.Fatalf("UpsertCVEs(older) = %d, %v; want 0", n, err)
 	}
 	newer := rec
 	newer.LastModified = rec.LastModified.Add(time.Hour)
 	newer.SSVC = &store.SSVC{Exploitation: "poc", Automatable: "no", TechnicalImpact: "partial"}
-	if n, err := s.UpsertCVEs(ctx(), []store.CVERecord{newer}); err != nil || n != 1 {
+	if n, err := s.UpsertCVEs(ctx(), store.Records([]store.CVERecord{newer})); err != nil || n != 1 {
 		t.Fatalf("UpsertCVEs(newer) = %d, %v; want 1", n, err)
 	}
 	vi, err = s.VulnIntel(ctx(), []string{rec.ID})
@@ -401,7 +401,7 @@ func testCVERecords(t *testing.T, s store.IntelStore) {
 	}
 	// A bad record fails the batch and changes nothing.
 	bad := []store.CVERecord{{ID: "CVE-2024-0001", LastModified: time.Now()}, {ID: ""}}
-	if _, err := s.UpsertCVEs(ctx(), bad); err == nil {
+	if _, err := s.UpsertCVEs(ctx(), store.Records(bad)); err == nil {
 		t.Error("UpsertCVEs with an empty id succeeded")
 	}
 	if got, err := s.CVERecords(ctx(), []string{"CVE-2024-0001"}); err != nil || len(got) != 0 {
@@ -445,7 +445,7 @@ func testFeedSyncs(t *testing.T, s store.IntelStore) {
 	if _, err := s.LoadEPSS(ctx(), store.EPSSDay{Date: date("2026-01-30"), ModelVersion: "v2025.03.14"}, scores("CVE-2021-0001", 0.5, 0.9)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.UpsertCVEs(ctx(), []store.CVERecord{log4jRecord()}); err != nil {
+	if _, err := s.UpsertCVEs(ctx(), store.Records([]store.CVERecord{log4jRecord()})); err != nil {
 		t.Fatal(err)
 	}
 	st, err = s.FeedStatus(ctx())

@@ -20,6 +20,9 @@ CREATE TABLE assets (
     criticality      INTEGER NOT NULL DEFAULT 0,
     internet_exposed BOOLEAN NOT NULL DEFAULT FALSE,
     owner            TEXT NOT NULL DEFAULT '',
+    crown_jewel      BOOLEAN NOT NULL DEFAULT FALSE,
+    -- how ctem.yaml set the context: [{attribute, value, source, rule, file, line}]
+    context          TEXT NOT NULL DEFAULT '[]',
     first_seen       TIMESTAMP NOT NULL,
     last_seen        TIMESTAMP NOT NULL,
     merged_into      INTEGER REFERENCES assets(id)
