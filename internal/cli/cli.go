@@ -140,6 +140,8 @@ postgres:// URL.`,
 		a.configCommand(),
 		a.initCommand(),
 		a.scopesCommand(),
+		a.prioritizeCommand(),
+		a.feedsCommand(),
 	)
 	return root
 }

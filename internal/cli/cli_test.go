@@ -106,7 +106,7 @@ func TestImportAndList(t *testing.T) {
 	}
 	r = run(t, dir, nil, "findings", "list", "--output", "csv", "--severity", "critical")
 	rows, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
-	if err != nil || len(rows) != 2 || rows[1][5] != "CVE-2021-44228" {
+	if err != nil || len(rows) != 2 || rows[1][7] != "CVE-2021-44228" {
 		t.Errorf("csv = %v %v", rows, err)
 	}
 	r = run(t, dir, nil, "findings", "list", "--limit", "1")

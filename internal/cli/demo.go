@@ -1,14 +1,23 @@
 package cli
 
 import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
 	"github.com/spf13/cobra"
 
 	"github.com/ctemhq/ctem/internal/demo"
 	"github.com/ctemhq/ctem/internal/discover"
+	"github.com/ctemhq/ctem/internal/intel"
+	"github.com/ctemhq/ctem/internal/scope"
+	"github.com/ctemhq/ctem/internal/store"
 )
 
 func (a *app) demoCommand() *cobra.Command {
-	var dir string
+	var dir, feedsDir string
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run ctem end to end on a fictional organization's reports",
@@ -23,12 +32,62 @@ reopened, and the top open findings. Running it again re-imports the same report
 			if err != nil {
 				return err
 			}
-			if err := demo.Run(cmd.Context(), discover.New(st, a.registry, nil), dir, a.env.Stdout); err != nil {
-				return err
+			if a.cfg.File == "" {
+				// No ctem.yaml here: write Acme Shop's, so that the demo
+				// shows scopes, crown jewels and controls at work.
+				if err := os.WriteFile("ctem.yaml", demo.ConfigYAML, 0o644); err != nil {
+					return err
+				}
+				sc, err := scope.Load("ctem.yaml")
+				if err != nil {
+					return err
+				}
+				a.cfg.File, a.cfg.Scope = "ctem.yaml", sc
+				fmt.Fprintln(a.env.Stdout, "wrote ctem.yaml: Acme Shop's scopes, crown jewels, zones, controls and teams")
+			} else {
+				fmt.Fprintf(a.env.Stdout, "using %s for business context\n", a.cfg.File)
 			}
-			return a.materialize(cmd.Context(), st)
+			a.demoIntel(cmd.Context(), st, feedsDir)
+			apply := func(ctx context.Context) error { return a.materialize(ctx, st) }
+			return demo.Run(cmd.Context(), discover.New(st, a.registry, nil), dir, a.env.Stdout, apply)
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "ctem-demo", "folder for the generated reports")
+	cmd.Flags().StringVar(&feedsDir, "feeds", "", "load threat intel (KEV, EPSS, NVD files) from this folder instead of syncing online")
 	return cmd
+}
+
+// demoIntel loads threat intel for the demo: from a folder when given,
+// else from the feeds' public URLs; offline, the demo goes on without it
+// and says so.
+func (a *app) demoIntel(ctx context.Context, st store.Store, dir string) {
+	w := a.env.Stdout
+	if dir != "" {
+		results, err := intel.LoadDir(ctx, st, dir)
+		if err != nil {
+			fmt.Fprintf(w, "threat intel: loading %s failed (%v); priorities use CVSS and business context only\n", dir, err)
+			return
+		}
+		fmt.Fprintf(w, "threat intel: loaded %s (%s)\n", dir, summarizeResults(results))
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	client := intel.NewClient(intel.Config{Logger: a.log, Retries: 1, Timeout: 30 * time.Second})
+	results, err := client.Sync(ctx, st, intel.SyncOptions{})
+	if err != nil {
+		fmt.Fprintf(w, "threat intel: online sync failed (offline?); the demo goes on without KEV and EPSS — use --feeds DIR to load files\n")
+		return
+	}
+	fmt.Fprintf(w, "threat intel: synced online (%s)\n", summarizeResults(results))
+}
+
+func summarizeResults(rs []intel.Result) string {
+	var parts []string
+	for _, r := range rs {
+		if r.Outcome == "loaded" || r.Outcome == "unchanged" {
+			parts = append(parts, fmt.Sprintf("%s %s %s", r.Feed, r.Version, r.Outcome))
+		}
+	}
+	return strings.Join(parts, "; ")
 }

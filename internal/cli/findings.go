@@ -14,7 +14,7 @@ import (
 
 func (a *app) findingsCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "findings", Short: "List, show and triage findings"}
-	cmd.AddCommand(a.findingsListCommand(), a.findingsShowCommand(), a.findingsStatusCommand())
+	cmd.AddCommand(a.findingsListCommand(), a.findingsShowCommand(), a.findingsExplainCommand(), a.findingsStatusCommand())
 	return cmd
 }
 
@@ -54,9 +54,9 @@ func (a *app) findingsListCommand() *cobra.Command {
 					return st.ListFindings(cmd.Context(), f)
 				},
 				id:     func(x model.Finding) int64 { return x.ID },
-				header: []string{"ID", "SEVERITY", "STATUS", "KIND", "ASSET", "ID/RULE", "TITLE", "SOURCES"},
+				header: []string{"ID", "BAND", "POINTS", "SEVERITY", "STATUS", "KIND", "ASSET", "ID/RULE", "TITLE", "SOURCES"},
 				cells: func(x model.Finding) []any {
-					return []any{x.ID, x.Severity, x.Status, x.Kind, x.AssetName, firstOf(x.VulnID, x.RuleID), x.Title, strings.Join(x.Sources, ",")}
+					return []any{x.ID, firstOf(x.Priority.Band, "-"), x.Priority.Score, x.Severity, x.Status, x.Kind, x.AssetName, firstOf(x.VulnID, x.RuleID), x.Title, strings.Join(x.Sources, ",")}
 				},
 				count: func() (int, error) { return st.CountFindings(cmd.Context(), f) },
 			}.run(a.env.Stdout)

@@ -27,7 +27,9 @@ func (a *app) materialize(ctx context.Context, st store.Store) error {
 		a.log.Warn("some ctem.yaml expressions failed and counted as no match", "count", res.EvalErrors, "first", res.First)
 	}
 	a.log.Debug("scope context applied", "assets", res.Assets, "changed", res.Changed)
-	return nil
+	// Context feeds the priorities: decide them again.
+	_, err = a.rescore(ctx, st)
+	return err
 }
 
 // scopedImporter imports a report and then keeps scope context current.

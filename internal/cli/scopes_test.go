@@ -101,3 +101,58 @@ func TestConfigValidateAndInit(t *testing.T) {
 }
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+func TestPrioritizeAndExplain(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "ctem.yaml")
+	os.WriteFile(cfg, []byte(scopeYAML), 0o644)
+	env := map[string]string{"CTEM_CONFIG": cfg}
+	if r := run(t, dir, env, "import", testdata+"nessus-web01.nessus", testdata+"trivy-alpine.json"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	r := run(t, dir, env, "findings", "list", "--output", "json")
+	var fs []struct {
+		ID       int64  `json:"id"`
+		Asset    string `json:"asset_name"`
+		Priority struct {
+			Band  string `json:"band"`
+			Score int    `json:"score"`
+		} `json:"priority"`
+		SLADue string `json:"sla_due"`
+	}
+	json.Unmarshal([]byte(r.stdout), &fs)
+	if len(fs) != 3 {
+		t.Fatalf("findings = %s", r.stdout)
+	}
+	for _, f := range fs {
+		if f.Priority.Band == "" || f.SLADue == "" {
+			t.Errorf("finding %d has no decision: %+v", f.ID, f)
+		}
+	}
+	// The internet-facing, criticality 5 host's finding outranks the same
+	// CVE in an image nobody exposes.
+	var host, image int
+	for _, f := range fs {
+		if f.Asset == "web01.corp.example.com" {
+			host = f.Priority.Score
+		} else if image == 0 {
+			image = f.Priority.Score
+		}
+	}
+	if host <= image {
+		t.Errorf("host points %d should exceed image points %d", host, image)
+	}
+	r = run(t, dir, env, "findings", "explain", itoa(int(fs[0].ID)))
+	if r.code != 0 || !strings.Contains(r.stdout, "rules fired:") || !strings.Contains(r.stdout, "inputs:") {
+		t.Errorf("explain = %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, dir, env, "findings", "explain", itoa(int(fs[0].ID)), "--output", "json")
+	var d map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &d); err != nil || d["band"] == nil {
+		t.Errorf("explain json = %v %s", err, r.stdout)
+	}
+	r = run(t, dir, env, "prioritize", "run")
+	if r.code != 0 || !strings.Contains(r.stdout, "3 open findings decided") {
+		t.Errorf("prioritize run = %s %s", r.stdout, r.stderr)
+	}
+}

@@ -6,6 +6,8 @@ package demo
 
 import (
 	"context"
+	_ "embed"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +19,7 @@ import (
 	"github.com/ctemhq/ctem/internal/discover"
 	"github.com/ctemhq/ctem/internal/gen"
 	"github.com/ctemhq/ctem/internal/model"
+	"github.com/ctemhq/ctem/internal/prioritize"
 	"github.com/ctemhq/ctem/internal/store"
 )
 
@@ -43,6 +46,16 @@ func NewOrg(seed uint64) *Org {
 	for range o.Images {
 		o.imgVuln = append(o.imgVuln, o.cat.Draw(15))
 	}
+	// A few real, exploited vulnerabilities (in CISA's KEV catalog), where
+	// they would hurt most and least: threat intel should lift them.
+	o.hostVuln[0][5] = gen.Vuln{CVE: "CVE-2014-0160", Severity: "High", Score: 7.5, Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N",
+		Package: "openssl", Fixed: "1.0.1g", Plugin: 73412, Title: "OpenSSL Heartbeat information disclosure (Heartbleed)"}
+	o.hostVuln[6][5] = gen.Vuln{CVE: "CVE-2019-0708", Severity: "Critical", Score: 9.8, Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+		Package: "termdd", Fixed: "KB4499175", Plugin: 125313, Title: "Remote Desktop Services remote code execution (BlueKeep)"}
+	o.hostVuln[9][5] = gen.Vuln{CVE: "CVE-2017-0144", Severity: "High", Score: 8.1, Vector: "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H",
+		Package: "srv", Fixed: "MS17-010", Plugin: 97833, Title: "SMBv1 remote code execution (EternalBlue)"}
+	o.imgVuln[2][0] = gen.Vuln{CVE: "CVE-2021-44228", Severity: "Critical", Score: 10.0, Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H",
+		Package: "log4j-core", Fixed: "2.15.0", Plugin: 156014, Title: "Apache Log4j remote code execution (Log4Shell)"}
 	return o
 }
 
@@ -175,8 +188,15 @@ func codeIssues(repo int) []gen.CodeIssue {
 	return all[repo%2 : repo%2+4]
 }
 
-// Run imports the reports and prints the summary.
-func Run(ctx context.Context, p *discover.Pipeline, dir string, w io.Writer) error {
+// ConfigYAML is Acme Shop's ctem.yaml: scopes, crown jewels, zones, a
+// control, teams and owners.
+//
+//go:embed ctem.yaml
+var ConfigYAML []byte
+
+// Run imports the reports, calls apply (ctem.yaml's context and the
+// priorities), and prints the summary.
+func Run(ctx context.Context, p *discover.Pipeline, dir string, w io.Writer, apply func(context.Context) error) error {
 	org := NewOrg(42)
 	weeks, err := org.WriteReports(dir)
 	if err != nil {
@@ -190,6 +210,9 @@ func Run(ctx context.Context, p *discover.Pipeline, dir string, w io.Writer) err
 	}
 	if done {
 		fmt.Fprintf(w, "this database already holds the demo's imports: showing it as it is (use --db with a new file for a fresh run)\n")
+		if err := apply(ctx); err != nil {
+			return err
+		}
 		return summarize(ctx, p.Store, nil, w)
 	}
 	var merges []discover.AssetEvent
@@ -216,6 +239,9 @@ func Run(ctx context.Context, p *discover.Pipeline, dir string, w io.Writer) err
 		}
 		fmt.Fprintf(w, "%s: imported %d reports — %d findings: %d new, %d unchanged, %d updated, %d fixed, %d reopened; %d also reported by another tool\n",
 			wk.Name, len(wk.Files), c.Findings, c.New, c.Unchanged, c.Updated, c.Fixed, c.Reopened, c.Correlated)
+	}
+	if err := apply(ctx); err != nil {
+		return err
 	}
 	return summarize(ctx, p.Store, merges, w)
 }
@@ -294,9 +320,21 @@ func summarize(ctx context.Context, st store.Store, merges []discover.AssetEvent
 		fmt.Fprintf(w, " %s %d", s, bySev[s])
 	}
 	fmt.Fprintln(w)
+	byBand := map[string]int{}
+	for _, f := range open {
+		byBand[f.Priority.Band]++
+	}
+	fmt.Fprint(w, "open by priority band (ctem's policy: threat, exposure, asset value):")
+	for _, b := range []string{"P0", "P1", "P2", "P3", "P4"} {
+		fmt.Fprintf(w, " %s %d", b, byBand[b])
+	}
+	fmt.Fprintln(w)
 
 	sort.SliceStable(open, func(i, j int) bool {
 		a, b := open[i], open[j]
+		if a.Priority.Score != b.Priority.Score {
+			return a.Priority.Score > b.Priority.Score
+		}
 		if a.Severity.Rank() != b.Severity.Rank() {
 			return a.Severity.Rank() > b.Severity.Rank()
 		}
@@ -310,9 +348,10 @@ func summarize(ctx context.Context, st store.Store, merges []discover.AssetEvent
 	})
 	fmt.Fprintln(w, "\ntop 10 open findings:")
 	for i, f := range open[:min(10, len(open))] {
-		fmt.Fprintf(w, "%3d. [%s] %s on %s — %s\n", i+1, f.Severity, firstNonEmpty(f.VulnID, f.RuleID), f.AssetName, reason(f))
+		band := firstNonEmpty(f.Priority.Band, "-")
+		fmt.Fprintf(w, "%3d. %s %4d [%s] %s on %s — %s\n", i+1, band, f.Priority.Score, f.Severity, firstNonEmpty(f.VulnID, f.RuleID), f.AssetName, reason(f))
 	}
-	fmt.Fprintln(w, "\nnext: ctem findings list | ctem findings show ID | ctem assets explain ID | ctem serve")
+	fmt.Fprintln(w, "\nnext: ctem findings list | ctem findings explain ID | ctem assets explain ID | ctem scopes list | ctem serve")
 	return nil
 }
 
@@ -326,6 +365,12 @@ func maxCVSS(f model.Finding) float64 {
 
 func reason(f model.Finding) string {
 	var parts []string
+	if f.Priority.Explanation != "" {
+		var d prioritize.Decision
+		if json.Unmarshal([]byte(f.Priority.Explanation), &d) == nil {
+			parts = append(parts, d.Reason())
+		}
+	}
 	if s := maxCVSS(f); s > 0 {
 		parts = append(parts, fmt.Sprintf("CVSS %.1f", s))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/ctemhq/ctem/internal/discover/report"
@@ -183,6 +184,13 @@ func (r *resolver) resolve(ctx context.Context, ref report.AssetRef) (int64, err
 			if err := r.tx.AddIdentifiers(ctx, chosen, add, r.importID, rule, r.at); err != nil {
 				return 0, err
 			}
+			// An asset first seen by address only (a network scan) takes
+			// the name a later report gives it.
+			if better := assetName(ref, ids); chosen == top.asset.ID && weakName(top.asset) && !weakNameOf(better, ids) && better != top.asset.Name {
+				if err := r.tx.RenameAsset(ctx, chosen, better); err != nil {
+					return 0, err
+				}
+			}
 		}
 	}
 	r.cache[key] = chosen
@@ -249,4 +257,19 @@ func ruleFor(c *candidate) string {
 		return fmt.Sprintf("%s:%s", RuleWeak, id.Kind)
 	}
 	return RuleWeak
+}
+
+// weakName reports whether an asset is named by an address or not at all.
+func weakName(a model.Asset) bool { return weakNameOf(a.Name, a.Identifiers) }
+
+func weakNameOf(name string, ids []model.Identifier) bool {
+	if strings.HasPrefix(name, "unnamed ") {
+		return true
+	}
+	for _, id := range ids {
+		if (id.Kind == model.IDIPv4 || id.Kind == model.IDIPv6 || id.Kind == model.IDMAC) && id.Value == name {
+			return true
+		}
+	}
+	return false
 }

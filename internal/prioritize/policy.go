@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 )
 
@@ -72,7 +73,8 @@ type PolicyConfig struct {
 	// this band (default P1).
 	RansomwareFloor *Band `yaml:"ransomware_floor,omitempty" json:"ransomware_floor,omitempty"`
 	// ControlsRequireVerification: controls without VerifiedAt are ignored
-	// (and the explanation says so). Default true.
+	// (and the explanation says so). Default false: a control declared in
+	// ctem.yaml is in force until it expires.
 	ControlsRequireVerification *bool `yaml:"controls_require_verification,omitempty" json:"controls_require_verification,omitempty"`
 
 	// ExposureFactors (internet, internal, isolated) and ImpactFactors
@@ -97,15 +99,18 @@ type compiled struct {
 	cfg     PolicyConfig // effective (all fields set)
 
 	tauL, tauP float64
-	byModel    map[string][2]float64
+	tauText    [2]string
+	byModel    map[string]*modelTau
 
-	sla         [5]int   // by urgency (0 = P4 … 4 = P0)
+	sla         [5]int // by urgency (0 = P4 … 4 = P0)
+	cfSuffix    [5]string
 	bodBand     [16]int8 // urgency per BOD row
 	bodOutcome  [16]string
 	bodRule     [16]string
 	likelyEA    int8
 	likelyOther int8
 	mwi         [6]int8 // by criticality 1..5: 0 low, 1 medium, 2 high
+	mwiText     [6]string
 	defaultCrit int8
 	critOverlay bool
 	refuted     bool
@@ -116,19 +121,23 @@ type compiled struct {
 	ssvcRule    [36]string
 }
 
+type modelTau struct {
+	l, p float64
+	text [2]string
+}
+
 func ptr[T any](v T) *T { return &v }
 
 // DefaultConfig returns the effective configuration of the default policy,
 // every field set.
 func DefaultConfig() PolicyConfig {
 	return PolicyConfig{
-		Name:                  DefaultName,
-		EPSSThreshold:         ptr(0.10),
-		EPSSPossibleThreshold: ptr(0.01),
-		EPSSModelThresholds:   map[string]EPSSThresholds{},
-		SLADays:               map[Band]int{P0: 3, P1: 14, P2: 60, P3: 180, P4: 365},
-		OutcomeBands:          map[string]Band{Outcome3DF: P0, Outcome3D: P0, Outcome14D: P1, Outcome60D: P2, OutcomeFSU: P3},
-		BandTable:             BODTable(),
+		Name:                           DefaultName,
+		EPSSThreshold:                  ptr(0.10),
+		EPSSPossibleThreshold:          ptr(0.01),
+		SLADays:                        map[Band]int{P0: 3, P1: 14, P2: 60, P3: 180, P4: 365},
+		OutcomeBands:                   map[string]Band{Outcome3DF: P0, Outcome3D: P0, Outcome14D: P1, Outcome60D: P2, OutcomeFSU: P3},
+		BandTable:                      BODTable(),
 		LikelyBandExposedOrAutomatable: ptr(P1),
 		LikelyBandOther:                ptr(P2),
 		MissionImpact:                  map[int]string{1: "low", 2: "low", 3: "medium", 4: "high", 5: "high"},
@@ -136,7 +145,7 @@ func DefaultConfig() PolicyConfig {
 		CriticalityOverlay:             ptr(true),
 		RefutedDemotes:                 ptr(true),
 		RansomwareFloor:                ptr(P1),
-		ControlsRequireVerification:    ptr(true),
+		ControlsRequireVerification:    ptr(false),
 		ExposureFactors:                map[string]float64{"internet": 1.0, "internal": 0.4, "isolated": 0.1},
 		ImpactFactors:                  map[string]float64{"total": 1.0, "partial": 0.5},
 	}
@@ -241,6 +250,9 @@ func compile(in PolicyConfig) (*compiled, error) {
 			continue
 		}
 		checkTau("epss_model_thresholds."+m+".", t.Threshold, t.PossibleThreshold)
+		if eff.EPSSModelThresholds == nil {
+			eff.EPSSModelThresholds = map[string]EPSSThresholds{}
+		}
 		eff.EPSSModelThresholds[m] = t
 	}
 
@@ -255,9 +267,10 @@ func compile(in PolicyConfig) (*compiled, error) {
 		}
 		eff.SLADays[b] = d
 	}
-	for i := 1; i < len(Bands); i++ {
-		if eff.SLADays[Bands[i]] < eff.SLADays[Bands[i-1]] {
-			bad("sla_days: %s (%d days) is shorter than %s (%d days)", Bands[i], eff.SLADays[Bands[i]], Bands[i-1], eff.SLADays[Bands[i-1]])
+	for u := 3; u >= 0; u-- {
+		b, prev := bandByUrgency[u], bandByUrgency[u+1]
+		if eff.SLADays[b] < eff.SLADays[prev] {
+			bad("sla_days: %s (%d days) is shorter than %s (%d days)", b, eff.SLADays[b], prev, eff.SLADays[prev])
 		}
 	}
 
@@ -380,17 +393,21 @@ func compile(in PolicyConfig) (*compiled, error) {
 	factors("impact_factors", eff.ImpactFactors, in.ImpactFactors, []string{"total", "partial"})
 
 	if len(errs) > 0 {
+		// Map iteration order varies: sort for a stable message.
+		sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 		return nil, errors.Join(errs...)
 	}
 
 	c := &compiled{cfg: eff}
 	c.tauL, c.tauP = *eff.EPSSThreshold, *eff.EPSSPossibleThreshold
-	c.byModel = make(map[string][2]float64, len(eff.EPSSModelThresholds))
+	c.tauText = [2]string{fmtF(c.tauL), fmtF(c.tauP)}
+	c.byModel = make(map[string]*modelTau, len(eff.EPSSModelThresholds))
 	for m, t := range eff.EPSSModelThresholds {
-		c.byModel[m] = [2]float64{t.Threshold, t.PossibleThreshold}
+		c.byModel[m] = &modelTau{t.Threshold, t.PossibleThreshold, [2]string{fmtF(t.Threshold), fmtF(t.PossibleThreshold)}}
 	}
-	for _, b := range Bands {
+	for _, b := range bandByUrgency {
 		c.sla[b.Urgency()] = eff.SLADays[b]
+		c.cfSuffix[b.Urgency()] = fmt.Sprintf(" → %s (%d days)", b, eff.SLADays[b])
 	}
 	for i, o := range table {
 		c.bodOutcome[i] = o
@@ -404,6 +421,9 @@ func compile(in PolicyConfig) (*compiled, error) {
 	}
 	c.defaultCrit = int8(*eff.DefaultCriticality)
 	c.mwi[0] = c.mwi[c.defaultCrit]
+	for crit := 1; crit <= 5; crit++ {
+		c.mwiText[crit] = fmt.Sprintf("derived: criticality %d → %s (mission_impact table)", crit, mwiNames[c.mwi[crit]])
+	}
 	c.critOverlay = *eff.CriticalityOverlay
 	c.refuted = *eff.RefutedDemotes
 	c.ransomFloor = int8(eff.RansomwareFloor.Urgency())
@@ -463,8 +483,7 @@ func (c *compiled) checkMonotone() error {
 	lim := [7]int8{3, 1, 1, 1, 2, 1, 1}
 	names := [7]string{"threat", "exposed", "automatable", "technical_impact", "mission_impact", "not_refuted", "ransomware"}
 	band := func(s [7]int8) int8 {
-		_, b, _ := c.bandFor(s[0], s[1] == 1, s[2] == 1, s[3] == 1, s[4], s[5] == 0, s[6] == 1)
-		return b
+		return c.bandFor(s[0], s[1] == 1, s[2] == 1, s[3] == 1, s[4], s[5] == 0, s[6] == 1)
 	}
 	var bad []string
 	var s [7]int8

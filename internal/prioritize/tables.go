@@ -61,11 +61,11 @@ type BODRow struct {
 
 // SSVCRow is one row of the CISA SSVC coordinator table.
 type SSVCRow struct {
-	Exploitation    string // none, public_poc, active
-	Automatable     string // no, yes
-	TechnicalImpact string // partial, total
+	Exploitation     string // none, public_poc, active
+	Automatable      string // no, yes
+	TechnicalImpact  string // partial, total
 	MissionWellbeing string // low, medium, high
-	Outcome         string // Track, Track*, Attend, Act
+	Outcome          string // Track, Track*, Attend, Act
 }
 
 // bodIndex: kev*8 + exposed*4 + automatable*2 + total.

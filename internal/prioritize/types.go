@@ -58,7 +58,9 @@ func (b Band) Urgency() int {
 	return -1
 }
 
-func bandOf(u int8) Band { return Bands[4-u] }
+var bandByUrgency = [5]Band{P4, P3, P2, P1, P0}
+
+func bandOf(u int8) Band { return bandByUrgency[u] }
 
 // ThreatLevel is how strongly the evidence says the finding is or will be
 // exploited.
@@ -260,25 +262,26 @@ type Validation struct {
 
 // Asset is the context of the asset the finding is on.
 type Asset struct {
-	Name           string
-	Exposure       Exposure // "" = unknown, decided as internal
-	ExposureSource string   // evidence, e.g. "external-scan tcp/443"
-	ExposureDate   time.Time
-	Criticality    int // 1..5; 0 = not set (the policy's default, 3)
+	Name              string
+	Exposure          Exposure // "" = unknown, decided as internal
+	ExposureSource    string   // evidence, e.g. "external-scan tcp/443"
+	ExposureDate      time.Time
+	Criticality       int // 1..5; 0 = not set (the policy's default, 3)
 	CriticalitySource string
-	CrownJewel       bool
-	CrownJewelSource string
-	Scopes           []string // listed in the explanation only
+	CrownJewel        bool
+	CrownJewelSource  string
+	Scopes            []string // listed in the explanation only
 }
 
 // Control is a declared compensating control that applies to the finding.
-// It takes effect only while in force: verified (unless the policy says
-// verification is not required) and not expired at Input.AsOf.
+// It is in force until ExpiresAt, the first instant it no longer applies
+// (zero: never expires) — and, when the policy sets
+// controls_require_verification, only once VerifiedAt is set.
 type Control struct {
 	ID         string
 	Effect     string // a ControlEffect (or a reference spelling)
 	Source     string // where it was declared, e.g. "ctem.yaml"
 	Evidence   string
-	VerifiedAt time.Time
-	ExpiresAt  time.Time // zero = no expiry
+	VerifiedAt time.Time // when it was last verified (e.g. by a validation run)
+	ExpiresAt  time.Time // first instant it no longer applies; zero = no expiry
 }

@@ -28,6 +28,8 @@ type IngestTx interface {
 	// combine with into's findings of the same key), and from is kept, marked
 	// merged, so that the merge can be explained and split.
 	MergeAssets(ctx context.Context, into, from int64, rule string, importID int64, at time.Time) error
+	// RenameAsset sets an asset's display name.
+	RenameAsset(ctx context.Context, id int64, name string) error
 	// TouchAssets sets last_seen and fills attributes the asset lacks.
 	TouchAssets(ctx context.Context, ids []int64, at time.Time) error
 

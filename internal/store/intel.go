@@ -12,7 +12,7 @@ import (
 // ErrStale is returned when a feed snapshot is older than the one already
 // loaded (a KEV catalog released before the current one): loading it would
 // record false removals, so it is refused and nothing changes.
-var ErrStale = errors.New("older than the data already loaded")
+var ErrStale = errors.New("stale")
 
 // Feed names, as recorded in feed_syncs.
 const (

@@ -32,6 +32,7 @@ type Store interface {
 	SettingsStore
 	TokenStore
 	ContextStore
+	IntelStore
 
 	// SetFindingStatus records a person's decision on a finding
 	// (accepted, false_positive) or takes it back (open).

@@ -43,12 +43,26 @@ func day(t time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
+// Advisory lock keys: loads of one feed run one at a time across replicas
+// sharing a PostgreSQL database (SQLite has a single writer anyway).
+const (
+	lockNone int64 = 0
+	lockKEV  int64 = 0x6374656d0001 // "ctem" 1
+	lockEPSS int64 = 0x6374656d0002
+)
+
 // writeTx runs fn in one write transaction, with statements prepared once
-// per transaction.
-func (s *Store) writeTx(ctx context.Context, fn func(tx handle) error) (err error) {
+// per transaction, holding the advisory lock key (PostgreSQL) when set.
+func (s *Store) writeTx(ctx context.Context, key int64, fn func(tx handle) error) (err error) {
 	tx, err := s.cfg.Writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
+	}
+	if key != lockNone && s.cfg.Dialect == "postgres" {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", key); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("lock: %w", err)
+		}
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -127,7 +141,7 @@ func (s *Store) LoadKEV(ctx context.Context, cat store.KEVCatalog) (added, remov
 	}
 	released := cat.Released.UTC()
 	now := time.Now().UTC()
-	err = s.writeTx(ctx, func(tx handle) error {
+	err = s.writeTx(ctx, lockKEV, func(tx handle) error {
 		var newestVer string
 		var newest timeCol
 		err := tx.QueryRowContext(ctx, `SELECT catalog_version, date_released FROM kev_catalogs
@@ -137,8 +151,8 @@ func (s *Store) LoadKEV(ctx context.Context, cat store.KEVCatalog) (added, remov
 		case err != nil:
 			return err
 		case released.Before(newest.T):
-			return fmt.Errorf("KEV catalog %s (released %s) is older than catalog %s (released %s): %w",
-				cat.Version, released.Format(time.RFC3339), newestVer, newest.T.Format(time.RFC3339), store.ErrStale)
+			return fmt.Errorf("%w: KEV catalog %s (released %s) is older than catalog %s (released %s)",
+				store.ErrStale, cat.Version, released.Format(time.RFC3339), newestVer, newest.T.Format(time.RFC3339))
 		}
 
 		rows, err := tx.QueryContext(ctx, `SELECT id, `+kevCols+` FROM kev_entries WHERE removed_at IS NULL`)
@@ -258,6 +272,9 @@ func (s *Store) LoadKEV(ctx context.Context, cat store.KEVCatalog) (added, remov
 			cat.Version, released, len(cat.Entries), added, removed, now)
 		return err
 	})
+	if errors.Is(err, store.ErrStale) {
+		return 0, 0, err
+	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("load KEV %s: %w", cat.Version, err)
 	}
@@ -344,7 +361,7 @@ func (s *Store) LoadEPSS(ctx context.Context, d store.EPSSDay, rows iter.Seq2[st
 	}
 	now := time.Now().UTC()
 	n := 0
-	err := s.writeTx(ctx, func(tx handle) error {
+	err := s.writeTx(ctx, lockEPSS, func(tx handle) error {
 		var exists int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM epss_days WHERE score_date = $1`, date).Scan(&exists); err != nil {
 			return err
@@ -587,7 +604,7 @@ func viewCVSS(ms []store.CVSSMetric) []model.CVSS {
 func (s *Store) UpsertCVEs(ctx context.Context, recs iter.Seq2[store.CVERecord, error]) (int, error) {
 	now := time.Now().UTC()
 	n := 0
-	err := s.writeTx(ctx, func(tx handle) error {
+	err := s.writeTx(ctx, lockNone, func(tx handle) error {
 		for r, err := range recs {
 			if err != nil {
 				return err

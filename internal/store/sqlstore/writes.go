@@ -592,3 +592,8 @@ func (s *Store) SplitAsset(ctx context.Context, id int64) (int64, error) {
 // statement, as the SQLite driver binds numbered parameters by name, which
 // costs more per parameter as statements grow.
 func rowsPerStatement(ncol int) int { return max(1, 2000/ncol) }
+
+func (t *ingestTx) RenameAsset(ctx context.Context, id int64, name string) error {
+	_, err := t.tx.ExecContext(ctx, `UPDATE assets SET name = $1 WHERE id = $2`, name, id)
+	return err
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,15 +19,16 @@ import (
 func RunIntel(t *testing.T, open Opener) {
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, s store.IntelStore)
+		fn   func(t *testing.T, s store.Store, is store.IntelStore)
 	}{
-		{"KEVAdditionsAndRemovals", testKEVHistory},
-		{"KEVRejectsBadCatalog", testKEVBad},
-		{"EPSSDaysAndView", testEPSSDays},
-		{"EPSSBatchesAndRollback", testEPSSRollback},
-		{"CVERecords", testCVERecords},
-		{"FeedSyncs", testFeedSyncs},
-		{"ChangedVulns", nil}, // needs the whole store
+		{"KEVAdditionsAndRemovals", intelOnly(testKEVHistory)},
+		{"KEVRejectsBadCatalog", intelOnly(testKEVBad)},
+		{"EPSSDaysAndView", intelOnly(testEPSSDays)},
+		{"EPSSBatchesAndRollback", intelOnly(testEPSSRollback)},
+		{"CVERecords", intelOnly(testCVERecords)},
+		{"FeedSyncs", intelOnly(testFeedSyncs)},
+		{"ChangedVulns", testChangedVulns},
+		{"ConcurrentLoads", intelOnly(testConcurrentLoads)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -35,13 +37,13 @@ func RunIntel(t *testing.T, open Opener) {
 			if !ok {
 				t.Fatalf("%T does not implement store.IntelStore", s)
 			}
-			if tc.fn == nil {
-				testChangedVulns(t, s, is)
-				return
-			}
-			tc.fn(t, is)
+			tc.fn(t, s, is)
 		})
 	}
+}
+
+func intelOnly(fn func(t *testing.T, is store.IntelStore)) func(t *testing.T, s store.Store, is store.IntelStore) {
+	return func(t *testing.T, _ store.Store, is store.IntelStore) { fn(t, is) }
 }
 
 func date(s string) time.Time {
@@ -489,5 +491,43 @@ func testChangedVulns(t *testing.T, s store.Store, is store.IntelStore) {
 	}
 	if later, err := is.ChangedVulns(ctx(), time.Now().Add(time.Hour), false); err != nil || len(later) != 0 {
 		t.Errorf("ChangedVulns(future) = %v, %v", later, err)
+	}
+}
+
+// testConcurrentLoads: replicas loading the same feed at once (several
+// `ctem serve` on one PostgreSQL) neither fail nor double-count.
+func testConcurrentLoads(t *testing.T, s store.IntelStore) {
+	cat := store.KEVCatalog{Version: "2025.08.25", Released: t0, Entries: []store.KEVEntry{
+		kevEntry("CVE-2021-0001", "2021-11-03", false), kevEntry("CVE-2021-0002", "2021-11-03", true)}}
+	d := store.EPSSDay{Date: date("2026-01-30"), ModelVersion: "v2025.03.14"}
+	const n = 4
+	var wg sync.WaitGroup
+	added := make([]int, n)
+	errs := make([]error, 2*n)
+	for i := range n {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			added[i], _, errs[i] = s.LoadKEV(ctx(), cat)
+		}()
+		go func() {
+			defer wg.Done()
+			_, errs[n+i] = s.LoadEPSS(ctx(), d, scores("CVE-2021-0001", 0.1, 0.5, "CVE-2021-0002", 0.2, 0.6))
+		}()
+	}
+	wg.Wait()
+	total := 0
+	for i := range n {
+		total += added[i]
+	}
+	if err := errors.Join(errs...); err != nil || total != 2 {
+		t.Fatalf("concurrent loads: %d added in all, %v", total, err)
+	}
+	days, err := s.EPSSDays(ctx())
+	if err != nil || len(days) != 1 || days[0].Rows != 2 {
+		t.Errorf("EPSSDays = %+v, %v", days, err)
+	}
+	if es, err := s.KEVEntries(ctx(), store.KEVFilter{IncludeRemoved: true}); err != nil || len(es) != 2 {
+		t.Errorf("KEVEntries = %+v, %v", es, err)
 	}
 }
