@@ -156,3 +156,29 @@ func TestPrioritizeAndExplain(t *testing.T) {
 		t.Errorf("prioritize run = %s %s", r.stdout, r.stderr)
 	}
 }
+
+func TestScopeFindingSelector(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "ctem.yaml")
+	os.WriteFile(cfg, []byte(`scopes:
+  - name: openssl-in-images
+    assets: asset.kind == "image"
+    findings: finding.component.name == "libssl1.1"
+`), 0o644)
+	env := map[string]string{"CTEM_CONFIG": cfg}
+	if r := run(t, dir, env, "import", testdata+"trivy-alpine.json", testdata+"nessus-web01.nessus"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	r := run(t, dir, env, "findings", "list", "--scope", "openssl-in-images", "--output", "json")
+	var fs []map[string]any
+	json.Unmarshal([]byte(r.stdout), &fs)
+	if len(fs) != 1 || fs[0]["vuln_id"] != "CVE-2020-1967" {
+		t.Errorf("scope findings = %s", r.stdout)
+	}
+	r = run(t, dir, env, "scopes", "list", "--output", "json")
+	var scopes []map[string]any
+	json.Unmarshal([]byte(r.stdout), &scopes)
+	if len(scopes) != 1 || scopes[0]["assets"].(float64) != 1 || scopes[0]["open_findings"].(float64) != 1 {
+		t.Errorf("scopes = %s", r.stdout)
+	}
+}

@@ -38,6 +38,15 @@ func Materialize(ctx context.Context, st store.Store, c *Config) (Materialized, 
 	for _, sc := range c.Scopes() {
 		members[sc.Name] = nil
 	}
+	filtered := map[string]bool{}
+	for _, sc := range c.Scopes() {
+		if sc.Findings != "" {
+			filtered[sc.Name] = true
+		}
+	}
+	// Assets in a scope with a finding selector, as resolved, to judge
+	// their findings against the selector.
+	resolved := map[int64]model.Asset{}
 	var updates []store.AssetContext
 	after := int64(0)
 	for {
@@ -63,6 +72,9 @@ func Materialize(ctx context.Context, st store.Store, c *Config) (Materialized, 
 			}
 			for _, s := range rc.Scopes {
 				members[s] = append(members[s], a.ID)
+				if filtered[s] {
+					resolved[a.ID] = rc.Asset
+				}
 			}
 			u := store.AssetContext{AssetID: a.ID, Criticality: rc.Asset.Criticality, InternetExposed: rc.Asset.InternetExposed,
 				Owner: rc.Asset.Owner, Tags: rc.Asset.Tags, CrownJewel: rc.CrownJewel}
@@ -83,6 +95,9 @@ func Materialize(ctx context.Context, st store.Store, c *Config) (Materialized, 
 		}
 	}
 	if err := st.SetScopeMembers(ctx, members); err != nil {
+		return res, err
+	}
+	if err := scopeFindings(ctx, st, c, filtered, resolved, &res); err != nil {
 		return res, err
 	}
 	for name, ids := range members {
@@ -110,4 +125,47 @@ func changed(a model.Asset, u store.AssetContext) bool {
 		return true
 	}
 	return !slices.Equal(a.Context, u.Context)
+}
+
+// scopeFindings records, for scopes with a finding selector, which
+// findings of their assets the selector keeps.
+func scopeFindings(ctx context.Context, st store.Store, c *Config, filtered map[string]bool, resolved map[int64]model.Asset, res *Materialized) error {
+	out := map[string][]int64{}
+	for name := range filtered {
+		out[name] = nil
+	}
+	if len(resolved) > 0 {
+		f := store.FindingFilter{AllStatus: true}
+		for {
+			f.Limit = 1000
+			page, err := st.ListFindings(ctx, f)
+			if err != nil {
+				return err
+			}
+			for _, fd := range page {
+				f.After = fd.ID
+				a, ok := resolved[fd.AssetID]
+				if !ok {
+					continue
+				}
+				names, err := c.FindingScopes(a, fd)
+				var ee *EvalError
+				if err != nil && !errors.As(err, &ee) {
+					return err
+				}
+				if err != nil {
+					res.EvalErrors++
+				}
+				for _, n := range names {
+					if filtered[n] {
+						out[n] = append(out[n], fd.ID)
+					}
+				}
+			}
+			if len(page) < 1000 {
+				break
+			}
+		}
+	}
+	return st.SetScopeFindings(ctx, out)
 }

@@ -13,6 +13,9 @@ type ContextStore interface {
 	// SetScopeMembers replaces the whole scope membership in one
 	// transaction: scope name -> asset ids.
 	SetScopeMembers(ctx context.Context, members map[string][]int64) error
+	// SetScopeFindings replaces, for the scopes that have a finding
+	// selector, which findings belong: scope name -> finding ids.
+	SetScopeFindings(ctx context.Context, findings map[string][]int64) error
 	// ScopeMembers returns the scope names of each asset.
 	ScopeMembers(ctx context.Context, assetIDs []int64) (map[int64][]string, error)
 	// UpdateAssetContext writes business context decided by ctem.yaml rules.

@@ -100,3 +100,43 @@ func (s *Store) PutSetting(ctx context.Context, key, value string) error {
 	_, err := s.w.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
 	return err
 }
+
+// SetScopeFindings replaces the finding membership of filtered scopes.
+func (s *Store) SetScopeFindings(ctx context.Context, findings map[string][]int64) error {
+	return s.Ingest(ctx, func(it store.IngestTx) error {
+		t := it.(*ingestTx)
+		for _, q := range []string{"DELETE FROM scope_findings", "DELETE FROM scope_filters"} {
+			if _, err := t.tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("scope findings: %w", err)
+			}
+		}
+		names := make([]string, 0, len(findings))
+		for n := range findings {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			if _, err := t.tx.ExecContext(ctx, "INSERT INTO scope_filters (scope) VALUES ($1)", name); err != nil {
+				return fmt.Errorf("scope findings: %w", err)
+			}
+			ids := findings[name]
+			err := chunks(len(ids), 400, func(lo, hi int) error {
+				args := make([]any, 0, 2*(hi-lo))
+				q := "INSERT INTO scope_findings (scope, finding_id) VALUES "
+				for i, id := range ids[lo:hi] {
+					if i > 0 {
+						q += ", "
+					}
+					q += "(" + placeholders(len(args)+1, 2) + ")"
+					args = append(args, name, id)
+				}
+				_, err := t.tx.ExecContext(ctx, q+" ON CONFLICT (scope, finding_id) DO NOTHING", args...)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("scope findings: %w", err)
+			}
+		}
+		return nil
+	})
+}

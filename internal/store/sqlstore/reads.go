@@ -306,7 +306,11 @@ func findingWhere(f store.FindingFilter) *where {
 		w.add("f.vuln_id = ?", f.VulnID)
 	}
 	if f.Scope != "" {
-		w.add("f.asset_id IN (SELECT asset_id FROM scope_members WHERE scope = ?)", f.Scope)
+		// A scope's findings are its assets' findings, narrowed by its
+		// finding selector when it has one.
+		w.add(`f.asset_id IN (SELECT asset_id FROM scope_members WHERE scope = ?)
+			AND (NOT EXISTS (SELECT 1 FROM scope_filters sf WHERE sf.scope = ?)
+				OR f.id IN (SELECT finding_id FROM scope_findings WHERE scope = ?))`, f.Scope, f.Scope, f.Scope)
 	}
 	return w
 }

@@ -512,6 +512,22 @@ func testContext(t *testing.T, s store.Store) {
 	if n, _ := s.CountFindings(ctx(), store.FindingFilter{Scope: "pci"}); n != 1 {
 		t.Errorf("findings in pci = %d", n)
 	}
+	// A finding selector narrows a scope to some of its assets' findings.
+	if err := s.SetScopeFindings(ctx(), map[string][]int64{"pci": nil}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.CountFindings(ctx(), store.FindingFilter{Scope: "pci"}); n != 0 {
+		t.Errorf("findings in pci with an empty selection = %d", n)
+	}
+	if err := s.SetScopeFindings(ctx(), map[string][]int64{"pci": {ids[model.Fingerprint(a, "k")]}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.CountFindings(ctx(), store.FindingFilter{Scope: "pci"}); n != 1 {
+		t.Errorf("findings in pci with the finding selected = %d", n)
+	}
+	if n, _ := s.CountFindings(ctx(), store.FindingFilter{Scope: "prod"}); n != 1 {
+		t.Errorf("findings in prod (no selector) = %d", n)
+	}
 	err = s.UpdateAssetContext(ctx(), []store.AssetContext{{AssetID: a, Criticality: 5, InternetExposed: true, Owner: "payments", Tags: map[string]string{"env": "prod"}}})
 	if err != nil {
 		t.Fatal(err)

@@ -189,6 +189,16 @@ CREATE TABLE scope_members (
     PRIMARY KEY (scope, asset_id)
 );
 
+-- Scopes with a finding selector: which findings of their assets belong.
+CREATE TABLE scope_filters (
+    scope TEXT PRIMARY KEY
+);
+CREATE TABLE scope_findings (
+    scope      TEXT NOT NULL,
+    finding_id BIGINT NOT NULL REFERENCES findings(id) ON DELETE CASCADE,
+    PRIMARY KEY (scope, finding_id)
+);
+
 -- Instance settings, such as the key for hashing secrets in fingerprints.
 CREATE TABLE settings (
     key   TEXT PRIMARY KEY,
@@ -209,6 +219,8 @@ CREATE TABLE api_tokens (
 -- +goose Down
 DROP TABLE api_tokens;
 DROP TABLE settings;
+DROP TABLE scope_findings;
+DROP TABLE scope_filters;
 DROP TABLE scope_members;
 DROP TABLE snapshots;
 DROP TABLE ticket_findings;
