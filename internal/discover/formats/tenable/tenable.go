@@ -331,32 +331,55 @@ func references(texts []string) []string {
 	return out
 }
 
-var (
-	installedRe = regexp.MustCompile(`(?mi)^\s*Installed version\s*:\s*(\S.*?)\s*$`)
-	fixedRe     = regexp.MustCompile(`(?mi)^\s*Fixed version\s*:\s*(\S.*?)\s*$`)
-	pathRe      = regexp.MustCompile(`(?mi)^\s*(?:Path|Installation path)\s*:\s*(\S.*?)\s*$`)
-)
-
 // component names the affected software: product from the plugin's CPE,
 // versions and path from the "Installed version : / Fixed version :" lines
 // that Nessus version checks print in their output.
 func component(cpe, output string) model.Component {
 	var c model.Component
 	c.Name, c.Version = cpeProduct(cpe)
-	if m := installedRe.FindStringSubmatch(output); m != nil {
-		c.Version = m[1]
-	}
-	if m := fixedRe.FindStringSubmatch(output); m != nil {
-		c.FixedVersion = m[1]
-	}
-	if m := pathRe.FindStringSubmatch(output); m != nil {
-		c.Path = m[1]
-	}
 	if c.Name == "" {
 		// Versions without a product name identify nothing.
 		return model.Component{}
 	}
+	installed, fixed, path := outputFields(output)
+	if installed != "" {
+		c.Version = installed
+	}
+	c.FixedVersion, c.Path = fixed, path
 	return c
+}
+
+// outputFields reads the first "Installed version", "Fixed version" and
+// "Path" lines of plugin output. A line scan rather than regular
+// expressions: it runs on every result of reports with millions of them.
+func outputFields(output string) (installed, fixed, path string) {
+	for output != "" {
+		var line string
+		line, output, _ = strings.Cut(output, "\n")
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "installed version":
+			if installed == "" {
+				installed = v
+			}
+		case "fixed version":
+			if fixed == "" {
+				fixed = v
+			}
+		case "path", "installation path":
+			if path == "" {
+				path = v
+			}
+		}
+	}
+	return installed, fixed, path
 }
 
 // cpeProduct reads product and version from the first CPE in s (2.2 URI

@@ -113,8 +113,8 @@ func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
 					}
 					continue
 				}
-				var it xItem
-				if err := dec.DecodeElement(&it, &t); err != nil {
+				it, err := decodeItem(dec, t)
+				if err != nil {
 					return xmlError(dec, err)
 				}
 				items++
@@ -423,4 +423,72 @@ func (l *latin1Reader) Read(p []byte) (int, error) {
 	n := copy(p, l.buf)
 	l.buf = l.buf[n:]
 	return n, nil
+}
+
+// decodeItem reads one <ReportItem>: its attributes and its children's
+// text. Hand-written rather than DecodeElement, whose reflection dominates
+// the parse of reports with millions of items; the decoder still checks
+// that the document is well formed.
+func decodeItem(dec *xml.Decoder, start xml.StartElement) (xItem, error) {
+	var it xItem
+	for _, a := range start.Attr {
+		switch a.Name.Local {
+		case "port":
+			it.Port = a.Value
+		case "svc_name":
+			it.SvcName = a.Value
+		case "protocol":
+			it.Protocol = a.Value
+		case "severity":
+			it.Severity = a.Value
+		case "pluginID":
+			it.PluginID = a.Value
+		case "pluginName":
+			it.Name = a.Value
+		case "pluginFamily":
+			it.Family = a.Value
+		}
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return it, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			text, err := elementText(dec)
+			if err != nil {
+				return it, err
+			}
+			it.Children = append(it.Children, xChild{XMLName: t.Name, Value: text})
+		case xml.EndElement:
+			return it, nil
+		}
+	}
+}
+
+// elementText returns the character data directly inside the element just
+// started (as `xml:",chardata"` does) and consumes it to its end.
+func elementText(dec *xml.Decoder) (string, error) {
+	var b strings.Builder
+	depth := 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", err
+		}
+		switch t := tok.(type) {
+		case xml.CharData:
+			if depth == 0 {
+				b.Write(t)
+			}
+		case xml.StartElement:
+			depth++
+		case xml.EndElement:
+			if depth == 0 {
+				return b.String(), nil
+			}
+			depth--
+		}
+	}
 }
