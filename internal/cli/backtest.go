@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v4"
 
 	"github.com/ctemhq/ctem/internal/prioritize"
 	"github.com/ctemhq/ctem/internal/prioritize/backtest"
@@ -17,7 +18,7 @@ import (
 // EPSS file's date against the CVEs CISA added to KEV afterwards.
 func (a *app) backtestCommand() *cobra.Command {
 	var epssFiles []string
-	var kevFile, cvssFile, output, horizon, population, date, cvssDate string
+	var kevFile, cvssFile, output, horizon, population, date, cvssDate, policyFile string
 	cmd := &cobra.Command{
 		Use:   "backtest --epss FILE --kev FILE --cvss FILE",
 		Short: "Backtest prioritization strategies (CVSS, EPSS, ctem's policy) against later KEV additions",
@@ -65,6 +66,18 @@ read. --epss may be repeated. See docs/backtest.md.`,
 				}
 			}
 
+			// The policy in use (ctem.yaml's `prioritization`), unless
+			// --policy names another.
+			policy := prioritize.DefaultPolicy()
+			if a.cfg.Scope != nil {
+				policy = a.cfg.Scope.Policy()
+			}
+			if policyFile != "" {
+				if policy, err = readWith(policyFile, readPolicy); err != nil {
+					return fmt.Errorf("%s: %w", policyFile, err)
+				}
+			}
+
 			kev, err := readWith(kevFile, backtest.ReadKEV)
 			if err != nil {
 				return fmt.Errorf("%s: %w", kevFile, err)
@@ -76,7 +89,7 @@ read. --epss may be repeated. See docs/backtest.md.`,
 			var reports []backtest.Report
 			for _, ef := range epssFiles {
 				opt := backtest.Options{
-					Population: pop, Policy: prioritize.DefaultPolicy(), Date: d, CVSSReadOn: readOn,
+					Population: pop, Policy: policy, Date: d, CVSSReadOn: readOn,
 					EPSSName: filepath.Base(ef), KEVName: filepath.Base(kevFile), CVSSName: filepath.Base(cvssFile),
 				}
 				if opt.Date.IsZero() {
@@ -105,8 +118,21 @@ read. --epss may be repeated. See docs/backtest.md.`,
 	f.StringVar(&population, "population", "scored", "population: scored (EPSS and CVSS base score, the reference protocol) or epss (every EPSS CVE)")
 	f.StringVar(&date, "date", "", "score date D for EPSS files without a score_date line (default: from the file name)")
 	f.StringVar(&cvssDate, "cvss-date", "", "when the CVSS scores were read, YYYY-MM-DD (default: from the file name)")
+	f.StringVar(&policyFile, "policy", "", "policy settings to evaluate instead of the built-in policy (YAML, the keys of docs/prioritization.md)")
 	f.StringVarP(&output, "output", "o", "table", "output: table, json or markdown")
 	return cmd
+}
+
+// readPolicy reads policy settings (prioritize.PolicyConfig as YAML;
+// unknown keys are errors) and compiles them.
+func readPolicy(r io.Reader) (prioritize.Policy, error) {
+	var cfg prioritize.PolicyConfig
+	dec := yaml.NewDecoder(r)
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && err != io.EOF {
+		return prioritize.Policy{}, err
+	}
+	return prioritize.NewPolicy(cfg)
 }
 
 // readWith opens path and parses it with parse.

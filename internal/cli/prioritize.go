@@ -21,7 +21,7 @@ func (a *app) rescore(ctx context.Context, st store.Store) (rescore.Summary, err
 	if i, ok := st.(rescore.Intel); ok {
 		intel = i
 	}
-	sum, err := rescore.Run(ctx, st, intel, a.cfg.Scope, prioritize.DefaultPolicy(), rescore.Options{Now: time.Now().UTC()})
+	sum, err := rescore.Run(ctx, st, intel, a.cfg.Scope, a.cfg.Scope.Policy(), rescore.Options{Now: time.Now().UTC()})
 	if err != nil {
 		return sum, fmt.Errorf("prioritizing: %w", err)
 	}
@@ -59,7 +59,7 @@ func (a *app) prioritizeCommand() *cobra.Command {
 		},
 	}
 	run.Flags().StringVarP(&output, "output", "o", "table", "output: table or json")
-	cmd.AddCommand(run)
+	cmd.AddCommand(run, a.backtestCommand())
 	return cmd
 }
 

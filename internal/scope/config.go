@@ -17,6 +17,8 @@ import (
 
 	"cel.dev/cel-go/cel"
 	"go.yaml.in/yaml/v4"
+
+	"github.com/ctemhq/ctem/internal/prioritize"
 )
 
 // Config is a loaded, validated ctem.yaml with its expressions compiled. It
@@ -38,6 +40,7 @@ type Config struct {
 	teams    []Team
 	owners   []OwnerRule
 	warnings []Problem
+	policy   prioritize.Policy
 	zoneIdx  zoneIndex
 	clock    func() time.Time // what `now` reads in expressions
 }
@@ -273,6 +276,7 @@ func (c *Config) build(d *decoder, r *rawConfig, envs [envKinds]*cel.Env, now ti
 	}
 	c.Database, c.Listen, c.LogFormat, c.LogLevel = r.Database, r.Server.Listen, r.Log.Format, r.Log.Level
 	c.SLA = d.sla(r.SLA, "sla")
+	c.policy = d.policy(r.Prioritization)
 
 	teams := map[string]bool{}
 	for i, t := range r.Teams {

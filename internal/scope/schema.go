@@ -20,6 +20,9 @@ type rawConfig struct {
 	Controls     []rawControl `cfg:"controls"`
 	Teams        []rawTeam    `cfg:"teams"`
 	Owners       []rawOwner   `cfg:"owners"`
+	// Prioritization overrides the default prioritization policy; its keys
+	// are prioritize.PolicyConfig's (docs/prioritization.md).
+	Prioritization rawPolicy `cfg:"prioritization"`
 }
 
 type rawServer struct {

@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -197,6 +198,7 @@ type Dataset struct {
 	points []int16
 	band   []int8 // urgency: P0 = 4 … P3 = 1
 	threat []int8
+	point  []uint8 // decision points: 1 automatable, 2 technical impact total
 
 	rankings []*ranking
 }
@@ -214,7 +216,8 @@ type ranking struct {
 // rule is a threshold strategy: a prefix of a ranking.
 type rule struct {
 	name, rule string
-	n          int // flagged
+	n          int  // flagged
+	budget     bool // also evaluate every ranking at this rule's effort
 }
 
 // Ranking names.
@@ -224,7 +227,6 @@ const (
 	RankPolicy      = "ctem-policy"
 	RankPolicyEPSS  = "ctem-policy (EPSS-first ranking)"
 	ruleCVSS7       = "CVSS ≥ 7"
-	ruleCVSS91      = "CVSS ≥ 9.1"
 	lookAheadWindow = 90 // days before D in which a CVE's NVD score may postdate D
 )
 
@@ -236,6 +238,15 @@ var EPSSThresholds = []float64{0.01, 0.05, 0.088, 0.1, 0.2, 0.5}
 var CVSSThresholds = []float64{7, 9, 9.1}
 
 const day = 24 * time.Hour
+
+// likely is the rank of prioritize.Likely.
+var likely = int8(prioritize.Likely.Rank())
+
+// Decision point bits.
+const (
+	pointA     = 1
+	pointTotal = 2
+)
 
 func days(t time.Time) int32 { return int32(t.Unix() / 86400) }
 
@@ -307,6 +318,14 @@ func Load(epss io.Reader, kev KEV, cv *CVSSTable, opt Options) (*Dataset, error)
 		ds.points = append(ds.points, int16(dec.Points))
 		ds.band = append(ds.band, int8(dec.Band.Urgency()))
 		ds.threat = append(ds.threat, int8(dec.ThreatLevel.Rank()))
+		var pt uint8
+		if dec.DecisionPoints.Automatable {
+			pt |= pointA
+		}
+		if dec.DecisionPoints.TechnicalImpact == "total" {
+			pt |= pointTotal
+		}
+		ds.point = append(ds.point, pt)
 	}
 	ds.Size = len(ds.ids)
 	if ds.Size == 0 {
@@ -365,6 +384,7 @@ func (ds *Dataset) sortByID() {
 	ds.points = permute(ds.points, idx)
 	ds.band = permute(ds.band, idx)
 	ds.threat = permute(ds.threat, idx)
+	ds.point = permute(ds.point, idx)
 }
 
 func permute[T any](s []T, idx []int) []T {
@@ -375,59 +395,98 @@ func permute[T any](s []T, idx []int) []T {
 	return out
 }
 
-// rank builds every strategy's ranking. Keys compare most urgent first;
-// equal keys form a tie group, ordered by CVE id (the index order).
+// rank builds every strategy's ranking. Each ranking is a dense integer
+// key per CVE, smaller = more urgent; equal keys form a tie group, ordered
+// by CVE id (the index order).
 func (ds *Dataset) rank() {
-	desc := func(a, b float64) int { return cmp.Compare(b, a) }
-	cvssKey := func(a, b int32) int { return desc(ds.cvss[a], ds.cvss[b]) }
-	epssKey := func(a, b int32) int { return desc(ds.epss[a], ds.epss[b]) }
-	pointsKey := func(a, b int32) int { return cmp.Compare(ds.points[b], ds.points[a]) }
-	epssFirst := func(a, b int32) int {
-		if c := cmp.Compare(ds.threat[b], ds.threat[a]); c != 0 {
-			return c
+	cvss, cvssBits := denseDesc(ds.cvss)
+	epss, epssBits := denseDesc(ds.epss)
+	points := make([]float64, ds.Size)
+	for i, p := range ds.points {
+		points[i] = float64(p)
+	}
+	pts, _ := denseDesc(points)
+
+	// EPSS first, then severity: the "KEV ∪ EPSS, then CVSS" chaining the
+	// reference cites as the policy's prior art, on the policy's inputs.
+	// CVEs the policy rates Likely or Active (EPSS ≥ τ_L) come first, by
+	// threat level then EPSS then CVSS; then every other CVE by CVSS base
+	// score, then EPSS. Key: [rest 1 bit][3 − threat, 2 bits][a][b].
+	w := max(cvssBits, epssBits)
+	first := make([]uint64, ds.Size)
+	for i := range first {
+		if t := ds.threat[i]; t >= likely {
+			first[i] = uint64(3-t)<<(2*w) | epss[i]<<w | cvss[i]
+		} else {
+			first[i] = 1<<(2+2*w) | cvss[i]<<w | epss[i]
 		}
-		if c := epssKey(a, b); c != 0 {
-			return c
-		}
-		if c := pointsKey(a, b); c != 0 {
-			return c
-		}
-		return cvssKey(a, b)
 	}
 
-	cv := ds.newRanking(RankCVSS, "base score ↓ (v3 if any, else v2), ties by CVE id", cvssKey)
+	cv := ds.newRanking(RankCVSS, "base score ↓ (v3 if any, else v2), ties by CVE id", cvss)
 	for _, t := range CVSSThresholds {
-		cv.addRule("CVSS ≥ "+fmtNum(t), "base score ≥ "+fmtNum(t), func(i int32) bool { return ds.cvss[i] >= t })
+		cv.addRule("CVSS ≥ "+fmtNum(t), "base score ≥ "+fmtNum(t), t == 9.1, func(i int32) bool { return ds.cvss[i] >= t })
 	}
-	ep := ds.newRanking(RankEPSS, "EPSS ↓, ties by CVE id", epssKey)
+	ep := ds.newRanking(RankEPSS, "EPSS ↓, ties by CVE id", epss)
 	for _, t := range EPSSThresholds {
-		ep.addRule("EPSS ≥ "+fmtNum(t), "EPSS ≥ "+fmtNum(t), func(i int32) bool { return ds.epss[i] >= t })
+		ep.addRule("EPSS ≥ "+fmtNum(t), "EPSS ≥ "+fmtNum(t), false, func(i int32) bool { return ds.epss[i] >= t })
 	}
-	po := ds.newRanking(RankPolicy, "risk points ↓, ties by CVE id", pointsKey)
+	po := ds.newRanking(RankPolicy, "risk points ↓, ties by CVE id", pts)
 	for _, b := range []struct {
 		name string
 		min  int8
 	}{{"P0", 4}, {"P0–P1", 3}, {"P0–P2", 2}} {
-		po.addRule("ctem-policy "+b.name, "band "+b.name, func(i int32) bool { return ds.band[i] >= b.min })
+		po.addRule("ctem-policy "+b.name, "band "+b.name, true, func(i int32) bool { return ds.band[i] >= b.min })
 	}
-	ds.newRanking(RankPolicyEPSS, "policy threat level ↓, EPSS ↓, risk points ↓, CVSS ↓, ties by CVE id", epssFirst)
+	ds.newRanking(RankPolicyEPSS, "policy threat Likely (EPSS ≥ τ_L) first by EPSS ↓, then the rest by CVSS ↓, EPSS ↓; ties by CVE id", first)
 }
 
-func (ds *Dataset) newRanking(name, order string, key func(a, b int32) int) *ranking {
+// denseDesc maps values to dense ranks, 0 for the largest, and returns the
+// bits a rank needs.
+func denseDesc(vals []float64) ([]uint64, int) {
+	distinct := slices.Clone(vals)
+	slices.Sort(distinct)
+	distinct = slices.Compact(distinct)
+	rank := make(map[float64]uint64, len(distinct))
+	for i, v := range distinct {
+		rank[v] = uint64(len(distinct) - 1 - i)
+	}
+	out := make([]uint64, len(vals))
+	for i, v := range vals {
+		out[i] = rank[v]
+	}
+	return out, bits.Len(uint(len(distinct)))
+}
+
+// newRanking orders the population by key (ascending), ties by index. The
+// key and the index are packed into one integer when they fit, so the sort
+// compares machine words instead of calling a comparison function.
+func (ds *Dataset) newRanking(name, order string, key []uint64) *ranking {
 	n := ds.Size
 	r := &ranking{name: name, order: order, perm: make([]int32, n), rank: make([]int32, n), grpStart: make([]int32, n), grpEnd: make([]int32, n)}
-	for i := range r.perm {
-		r.perm[i] = int32(i)
+	idxBits := bits.Len(uint(n))
+	var maxKey uint64
+	for _, k := range key {
+		maxKey = max(maxKey, k)
 	}
-	slices.SortFunc(r.perm, func(a, b int32) int {
-		if c := key(a, b); c != 0 {
-			return c
+	if bits.Len64(maxKey)+idxBits <= 64 {
+		packed := make([]uint64, n)
+		for i, k := range key {
+			packed[i] = k<<idxBits | uint64(i)
 		}
-		return cmp.Compare(a, b)
-	})
+		slices.Sort(packed)
+		mask := uint64(1)<<idxBits - 1
+		for p, v := range packed {
+			r.perm[p] = int32(v & mask)
+		}
+	} else {
+		for i := range r.perm {
+			r.perm[i] = int32(i)
+		}
+		slices.SortFunc(r.perm, func(a, b int32) int { return cmp.Or(cmp.Compare(key[a], key[b]), cmp.Compare(a, b)) })
+	}
 	for p, i := range r.perm {
 		r.rank[i] = int32(p)
-		if p > 0 && key(r.perm[p-1], i) == 0 {
+		if p > 0 && key[r.perm[p-1]] == key[i] {
 			r.grpStart[p] = r.grpStart[p-1]
 		} else {
 			r.grpStart[p] = int32(p)
@@ -446,7 +505,7 @@ func (ds *Dataset) newRanking(name, order string, key func(a, b int32) int) *ran
 
 // addRule adds a threshold strategy; flagged must hold on a prefix of the
 // ranking (it is monotone in the ranking's key).
-func (r *ranking) addRule(name, desc string, flagged func(int32) bool) {
+func (r *ranking) addRule(name, desc string, budget bool, flagged func(int32) bool) *ranking {
 	n := 0
 	for _, i := range r.perm {
 		if !flagged(i) {
@@ -454,7 +513,8 @@ func (r *ranking) addRule(name, desc string, flagged func(int32) bool) {
 		}
 		n++
 	}
-	r.rules = append(r.rules, rule{name: name, rule: desc, n: n})
+	r.rules = append(r.rules, rule{name: name, rule: desc, n: n, budget: budget})
+	return r
 }
 
 func fmtNum(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
@@ -536,6 +596,20 @@ type Evaluation struct {
 
 	Rules    []RuleResult    `json:"rules"`
 	Rankings []RankingResult `json:"rankings"`
+	// Groups split the population by the policy's band, threat level and
+	// decision points: which inputs carry the signal.
+	Groups []Group `json:"groups"`
+}
+
+// Group is the population CVEs with one combination of policy outputs.
+type Group struct {
+	Band            string  `json:"band"`
+	Threat          string  `json:"threat"`
+	Automatable     bool    `json:"automatable"`
+	TechnicalImpact string  `json:"technical_impact"`
+	Size            int     `json:"size"`
+	Positives       int     `json:"positives"`
+	Rate            float64 `json:"rate"` // positives / size
 }
 
 // RuleResult measures a threshold strategy.
@@ -661,24 +735,6 @@ func (ds *Dataset) Evaluate(h Horizon) Evaluation {
 		}
 		return float64(a) / float64(b)
 	}
-	var cvss7, cvss91 int
-	for _, r := range ds.rankings {
-		for _, ru := range r.rules {
-			hits := int(cum[r][ru.n])
-			ev.Rules = append(ev.Rules, RuleResult{
-				Strategy: ru.name, Rule: ru.rule, Flagged: ru.n, Hits: hits,
-				Effort: rate(ru.n, ds.Size), Coverage: rate(hits, P), CoverageCI: wilson(hits, P), Efficiency: rate(hits, ru.n),
-			})
-			switch ru.name {
-			case ruleCVSS7:
-				cvss7 = ru.n
-			case ruleCVSS91:
-				cvss91 = ru.n
-			}
-		}
-	}
-	target := int(cum[ds.rankings[0]][cvss7])
-
 	type budget struct {
 		name string
 		k    int
@@ -687,8 +743,22 @@ func (ds *Dataset) Evaluate(h Horizon) Evaluation {
 	for _, b := range Budgets {
 		budgets = append(budgets, budget{fmtNum(b*100) + "%", int(math.Floor(b*float64(ds.Size) + 0.5))})
 	}
-	budgets = append(budgets, budget{ruleCVSS91 + " effort", cvss91})
-
+	var cvss7 int
+	for _, r := range ds.rankings {
+		for _, ru := range r.rules {
+			hits := int(cum[r][ru.n])
+			ev.Rules = append(ev.Rules, RuleResult{
+				Strategy: ru.name, Rule: ru.rule, Flagged: ru.n, Hits: hits,
+				Effort: rate(ru.n, ds.Size), Coverage: rate(hits, P), CoverageCI: wilson(hits, P), Efficiency: rate(hits, ru.n),
+			})
+			if ru.name == ruleCVSS7 {
+				cvss7 = ru.n
+			}
+			if ru.budget && ru.n > 0 && ru.n < ds.Size {
+				budgets = append(budgets, budget{ru.name + " effort", ru.n})
+			}
+		}
+	}
 	var cvssR, epssR *ranking
 	for _, r := range ds.rankings {
 		switch r.name {
@@ -698,6 +768,8 @@ func (ds *Dataset) Evaluate(h Horizon) Evaluation {
 			epssR = r
 		}
 	}
+	target := int(cum[cvssR][cvss7])
+
 	for _, r := range ds.rankings {
 		c := cum[r]
 		rr := RankingResult{Strategy: r.name, Order: r.order}
@@ -737,7 +809,46 @@ func (ds *Dataset) Evaluate(h Horizon) Evaluation {
 		rr.MatchCVSS7 = m
 		ev.Rankings = append(ev.Rankings, rr)
 	}
+	ev.Groups = ds.groups(pos)
 	return ev
+}
+
+func (ds *Dataset) groups(pos []bool) []Group {
+	type key struct{ band, threat, point int8 }
+	type count struct{ n, p int }
+	counts := map[key]*count{}
+	for i := range ds.ids {
+		k := key{ds.band[i], ds.threat[i], int8(ds.point[i])}
+		c := counts[k]
+		if c == nil {
+			c = &count{}
+			counts[k] = c
+		}
+		c.n++
+		if pos[i] {
+			c.p++
+		}
+	}
+	keys := make([]key, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(cmp.Compare(b.band, a.band), cmp.Compare(b.threat, a.threat), cmp.Compare(b.point&pointA, a.point&pointA), cmp.Compare(b.point, a.point))
+	})
+	threats := [4]string{"Unlikely", "Possible", "Likely", "Active"}
+	out := make([]Group, 0, len(keys))
+	for _, k := range keys {
+		c := counts[k]
+		ti := "partial"
+		if k.point&pointTotal != 0 {
+			ti = "total"
+		}
+		g := Group{Band: "P" + strconv.Itoa(4-int(k.band)), Threat: threats[k.threat], Automatable: k.point&pointA != 0, TechnicalImpact: ti, Size: c.n, Positives: c.p}
+		g.Rate = float64(c.p) / float64(c.n)
+		out = append(out, g)
+	}
+	return out
 }
 
 // positivesExcluded counts the label-window KEV additions that are in the

@@ -106,7 +106,7 @@ func ReadCVSS(r io.Reader) (*CVSSTable, error) {
 			continue
 		}
 		score, err := strconv.ParseFloat(s, 64)
-		if err != nil || score < 0 || score > 10 {
+		if err != nil || !(score >= 0 && score <= 10) { // NaN too
 			return nil, fmt.Errorf("cvss: line %d: %s: base_score %q is not a score in [0, 10]", line, id, s)
 		}
 		v := strings.TrimSpace(rec[col["cvss_version"]])

@@ -109,22 +109,23 @@ func (b *BudgetResult) tieText() string {
 		return "-"
 	}
 	t := b.Tie
-	return fmt.Sprintf("%s–%s, random %s (%d of %s tied, %d pos.)", strconv.FormatFloat(100*t.MinCoverage, 'f', 1, 64), pct(t.MaxCoverage, 1), pct(t.MeanCoverage, 1), t.Taken, thousands(t.Size), t.Positives)
+	return fmt.Sprintf("%s–%s, random %s (%s of %s tied, %d pos.)", strconv.FormatFloat(100*t.MinCoverage, 'f', 1, 64), pct(t.MaxCoverage, 1), pct(t.MeanCoverage, 1), thousands(t.Taken), thousands(t.Size), t.Positives)
 }
 
 func pairedText(p *Paired) string {
 	if p == nil {
 		return "-"
 	}
-	return fmt.Sprintf("+%d/−%d p=%s", p.OnlyThis, p.OnlyOther, pval(p.P))
+	return fmt.Sprintf("+%d/−%d p%s", p.OnlyThis, p.OnlyOther, pval(p.P))
 }
 
+// pval is "=0.64", "=0.003" or "<0.001".
 func pval(p float64) string {
 	switch {
 	case p >= 0.1:
-		return strconv.FormatFloat(p, 'f', 2, 64)
+		return "=" + strconv.FormatFloat(p, 'f', 2, 64)
 	case p >= 0.001:
-		return strconv.FormatFloat(p, 'f', 3, 64)
+		return "=" + strconv.FormatFloat(p, 'f', 3, 64)
 	}
 	return "<0.001"
 }
@@ -174,6 +175,13 @@ func WriteText(w io.Writer, reports []Report) error {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", rr.Strategy, pct(m.Effort, 2), thousands(m.K), strconv.FormatFloat(m.Ratio, 'f', 3, 64), thousands(int(m.MeanK+0.5)))
 			}
 			tw.Flush()
+			fmt.Fprintln(w)
+			tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "POLICY BAND\tTHREAT\tAUTOMATABLE\tTECHNICAL IMPACT\tCVES\tLATER-KEV\tRATE")
+			for _, g := range e.Groups {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", g.Band, g.Threat, yesNo(g.Automatable), g.TechnicalImpact, thousands(g.Size), g.Positives, pct(g.Rate, 3))
+			}
+			tw.Flush()
 		}
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "inputs:")
@@ -193,10 +201,7 @@ func WriteText(w io.Writer, reports []Report) error {
 func WriteMarkdown(w io.Writer, reports []Report) error {
 	for _, r := range reports {
 		fmt.Fprintf(w, "### EPSS %s (model %s)\n\n", r.Date, orDash(r.EPSSModel))
-		for _, l := range r.header()[1:] {
-			fmt.Fprintf(w, "%s. ", l)
-		}
-		fmt.Fprintln(w)
+		fmt.Fprintf(w, "KEV catalog %s (released %s), CVSS %s, policy %s. %s.\n", r.KEVCatalog, r.KEVReleased, orDash(r.CVSSFile), r.Policy, capitalize(r.header()[1]))
 		for _, e := range r.Evaluations {
 			fmt.Fprintf(w, "\n#### %s\n\n", capitalize(e.header(r.Date)))
 			fmt.Fprintln(w, "| strategy | flagged | effort | hits | coverage [95% CI] | efficiency |")
@@ -221,6 +226,12 @@ func WriteMarkdown(w io.Writer, reports []Report) error {
 				m := rr.MatchCVSS7
 				fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", rr.Strategy, pct(m.Effort, 2), thousands(m.K), strconv.FormatFloat(m.Ratio, 'f', 3, 64), thousands(int(m.MeanK+0.5)))
 			}
+			fmt.Fprintln(w)
+			fmt.Fprintln(w, "| policy band | threat | automatable | technical impact | CVEs | later-KEV | rate |")
+			fmt.Fprintln(w, "|---|---|---|---|---:|---:|---:|")
+			for _, g := range e.Groups {
+				fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %d | %s |\n", g.Band, g.Threat, yesNo(g.Automatable), g.TechnicalImpact, thousands(g.Size), g.Positives, pct(g.Rate, 3))
+			}
 		}
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "| input | source | known at D | note |")
@@ -235,6 +246,13 @@ func WriteMarkdown(w io.Writer, reports []Report) error {
 		fmt.Fprintln(w)
 	}
 	return nil
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
 
 func capitalize(s string) string {

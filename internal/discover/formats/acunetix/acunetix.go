@@ -14,6 +14,7 @@ import (
 	"context"
 	"io"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/lead"
 	"github.com/ctemhq/ctem/internal/discover/report"
 )
 
@@ -65,7 +66,7 @@ func (format) Detect(head []byte) int {
 
 func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 	br := bufio.NewReader(r)
-	c, off, err := firstByte(br)
+	c, off, err := lead.Peek(br, "an Acunetix report")
 	if err != nil {
 		return err
 	}
@@ -76,30 +77,4 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 		return parseJSON(ctx, br, sink)
 	}
 	return report.Errorf(off, "expected an Acunetix XML export or an Acunetix 360 JSON report, found %q", c)
-}
-
-// firstByte skips a UTF-8 byte order mark and white space and returns the
-// first byte without consuming it.
-func firstByte(br *bufio.Reader) (byte, int64, error) {
-	var off int64
-	if bom, err := br.Peek(3); err == nil && bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
-		_, _ = br.Discard(3)
-		off = 3
-	}
-	for {
-		b, err := br.Peek(1)
-		if err != nil {
-			if err == io.EOF {
-				return 0, off, report.Errorf(off, "empty input: expected an Acunetix report")
-			}
-			return 0, off, report.AtOffset(off, err)
-		}
-		switch b[0] {
-		case ' ', '\t', '\r', '\n':
-			_, _ = br.Discard(1)
-			off++
-			continue
-		}
-		return b[0], off, nil
-	}
 }

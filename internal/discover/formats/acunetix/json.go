@@ -7,6 +7,9 @@ import (
 	"io"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/nonempty"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/webfinding"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/webtext"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -52,8 +55,8 @@ type a360Vuln struct {
 // parseJSON streams the Vulnerabilities array of an Acunetix 360 report.
 func parseJSON(ctx context.Context, r io.Reader, sink report.Sink) error {
 	js := report.NewJSONStream(r)
-	seen := assets{}
-	groups := newGrouper()
+	seen := webfinding.Assets{}
+	groups := webfinding.NewGrouper()
 	sawVulns := false
 	err := js.Object(func(key string) error {
 		switch key {
@@ -65,8 +68,8 @@ func parseJSON(ctx context.Context, r io.Reader, sink report.Sink) error {
 				return err
 			}
 			// The scan target is covered even when nothing was found.
-			if s, ok := parseSite(t.URL, "https"); ok {
-				return seen.report(sink, s.asset())
+			if s, ok := webfinding.ParseSite(t.URL, "https"); ok {
+				return seen.Report(sink, s.Asset())
 			}
 			return nil
 		case "Vulnerabilities":
@@ -95,21 +98,21 @@ func parseJSON(ctx context.Context, r io.Reader, sink report.Sink) error {
 	if !sawVulns {
 		return report.Errorf(js.Offset(), "not an Acunetix 360 report: no \"Vulnerabilities\" array")
 	}
-	return groups.flush(ctx, sink)
+	return groups.Flush(ctx, sink)
 }
 
-func add360(groups *grouper, seen assets, sink report.Sink, v *a360Vuln, off int64) error {
+func add360(groups *webfinding.Grouper, seen webfinding.Assets, sink report.Sink, v *a360Vuln, off int64) error {
 	for _, st := range strings.Split(v.State, ",") {
 		// Fixed issues are listed for the record; they are not present.
 		if strings.HasPrefix(strings.TrimSpace(st), "Fixed") {
 			return nil
 		}
 	}
-	s, ok := parseSite(v.URL, "https")
+	s, ok := webfinding.ParseSite(v.URL, "https")
 	if !ok {
 		return report.Errorf(off, "Acunetix 360 vulnerability %q without a valid Url (%q)", v.Name, v.URL)
 	}
-	if err := seen.report(sink, s.asset()); err != nil {
+	if err := seen.Report(sink, s.Asset()); err != nil {
 		return err
 	}
 	name := strings.TrimSpace(v.Name)
@@ -120,7 +123,7 @@ func add360(groups *grouper, seen assets, sink report.Sink, v *a360Vuln, off int
 	if name == "" {
 		name = rule
 	}
-	req := firstLine(v.HTTPRequest.Content)
+	req := webtext.FirstLine(v.HTTPRequest.Content)
 	method := strings.TrimSpace(v.HTTPRequest.Method)
 	if method == "" {
 		method, _, _ = strings.Cut(req, " ")
@@ -135,11 +138,11 @@ func add360(groups *grouper, seen assets, sink report.Sink, v *a360Vuln, off int
 	f := model.Finding{
 		Kind:        model.KindWebWeakness,
 		Title:       name,
-		Description: joinText(htmlText(v.Description), htmlText(v.Impact)),
+		Description: nonempty.Join("\n\n", webtext.FromHTML(v.Description), webtext.FromHTML(v.Impact)),
 		Severity:    report.SeverityOr(v.Severity, model.SevInfo),
 		RuleID:      rule,
 		Location:    model.Location{URL: v.URL, Method: method, Param: param, Port: s.Port, Protocol: s.Scheme},
-		Remediation: joinText(htmlText(v.RemedialProcedure), htmlText(v.RemedialActions)),
+		Remediation: nonempty.Join("\n\n", webtext.FromHTML(v.RemedialProcedure), webtext.FromHTML(v.RemedialActions)),
 	}
 	if c := v.Classification; c != nil {
 		for _, cwe := range strings.Split(c.Cwe, ",") {
@@ -160,7 +163,7 @@ func add360(groups *grouper, seen assets, sink report.Sink, v *a360Vuln, off int
 		// The issue's page in the Acunetix 360 console.
 		f.References = append(f.References, "https://online.acunetix360.com/issues/detail/"+v.LookupID)
 	}
-	for _, l := range links(v.RemedyReferences + " " + v.ExternalReferences) {
+	for _, l := range webtext.Links(v.RemedyReferences + " " + v.ExternalReferences) {
 		f.References = appendOnce(f.References, l)
 	}
 	var ev []string
@@ -168,18 +171,18 @@ func add360(groups *grouper, seen assets, sink report.Sink, v *a360Vuln, off int
 	for _, x := range v.ExtraInformation {
 		ev = append(ev, fmt.Sprintf("%s: %s", strings.TrimSpace(x.Name), report.Truncate(strings.TrimSpace(x.Value), 256)))
 	}
-	if poc := htmlText(v.ProofOfConcept); poc != "" {
+	if poc := webtext.FromHTML(v.ProofOfConcept); poc != "" {
 		ev = append(ev, report.Truncate(poc, 1024))
 	}
 	line := method + " " + v.URL
 	if param != "" {
 		line += " [" + param + "]"
 	}
-	groups.add(name, report.Observation{
-		Asset:        s.asset(),
+	groups.Add(name, report.Observation{
+		Asset:        s.Asset(),
 		ToolID:       rule,
 		ToolSeverity: v.Severity,
 		Finding:      f,
-	}, strings.TrimSpace(line), strings.Join(nonEmpty(ev...), "\n"))
+	}, strings.TrimSpace(line), nonempty.Join("\n", ev...))
 	return nil
 }

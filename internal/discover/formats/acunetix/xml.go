@@ -6,6 +6,10 @@ import (
 	"io"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/nonempty"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/webfinding"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/webtext"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/xmlx"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -37,14 +41,14 @@ type xmlItem struct {
 // StartURL (and the crawler's StartUrl, which carries the scheme) before its
 // ReportItems.
 func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
-	dec := newXMLDecoder(r)
-	seen := assets{}
-	groups := newGrouper()
+	dec := xmlx.NewDecoder(r)
+	seen := webfinding.Assets{}
+	groups := webfinding.NewGrouper()
 	var (
 		root               bool
 		inScan             bool
 		startURL, crawlURL string
-		target             site
+		target             webfinding.Site
 		haveTarget         bool
 		n                  int
 	)
@@ -54,12 +58,12 @@ func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
 			return nil
 		}
 		for _, u := range []string{crawlURL, startURL} {
-			if s, ok := parseSite(u, "http"); ok {
+			if s, ok := webfinding.ParseSite(u, "http"); ok {
 				target, haveTarget = s, true
-				return seen.report(sink, s.asset())
+				return seen.Report(sink, s.Asset())
 			}
 		}
-		return xmlErrorf(dec, "Acunetix scan without a usable StartURL (%q)", startURL)
+		return xmlx.Errorf(dec, "Acunetix scan without a usable StartURL (%q)", startURL)
 	}
 	for {
 		tok, err := dec.Token()
@@ -67,13 +71,13 @@ func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
 			break
 		}
 		if err != nil {
-			return xmlError(dec, err)
+			return xmlx.Error(dec, err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if !root {
 				if t.Name.Local != "ScanGroup" {
-					return xmlErrorf(dec, "expected an Acunetix <ScanGroup> root element, found <%s>", t.Name.Local)
+					return xmlx.Errorf(dec, "expected an Acunetix <ScanGroup> root element, found <%s>", t.Name.Local)
 				}
 				root = true
 				continue
@@ -84,7 +88,7 @@ func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
 			case "StartURL":
 				if inScan {
 					if err := dec.DecodeElement(&startURL, &t); err != nil {
-						return xmlError(dec, err)
+						return xmlx.Error(dec, err)
 					}
 				}
 			case "Crawler":
@@ -95,11 +99,11 @@ func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
 				}
 			case "ReportItem":
 				if !inScan {
-					return xmlErrorf(dec, "<ReportItem> outside a <Scan>")
+					return xmlx.Errorf(dec, "<ReportItem> outside a <Scan>")
 				}
 				var it xmlItem
 				if err := dec.DecodeElement(&it, &t); err != nil {
-					return xmlError(dec, err)
+					return xmlx.Error(dec, err)
 				}
 				if err := resolve(); err != nil {
 					return err
@@ -124,12 +128,12 @@ func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
 		}
 	}
 	if !root {
-		return xmlErrorf(dec, "empty document: expected an Acunetix <ScanGroup>")
+		return xmlx.Errorf(dec, "empty document: expected an Acunetix <ScanGroup>")
 	}
-	return groups.flush(ctx, sink)
+	return groups.Flush(ctx, sink)
 }
 
-func addXMLItem(groups *grouper, target site, it *xmlItem) {
+func addXMLItem(groups *webfinding.Grouper, target webfinding.Site, it *xmlItem) {
 	name := strings.TrimSpace(it.Name)
 	if name == "" {
 		name = strings.TrimSpace(it.Type)
@@ -146,21 +150,21 @@ func addXMLItem(groups *grouper, target site, it *xmlItem) {
 		// Acunetix writes <empty> for forms without a name.
 		param = ""
 	}
-	u := target.join(it.Affects)
+	u := target.Join(it.Affects)
 	method := ""
 	req := ""
 	if len(it.Requests) > 0 {
-		req = firstLine(it.Requests[0])
+		req = webtext.FirstLine(it.Requests[0])
 		method, _, _ = strings.Cut(req, " ")
 	}
 	f := model.Finding{
 		Kind:        model.KindWebWeakness,
 		Title:       name,
-		Description: joinText(htmlText(it.Description), htmlText(it.Impact), htmlText(it.DetailedInformation)),
+		Description: nonempty.Join("\n\n", webtext.FromHTML(it.Description), webtext.FromHTML(it.Impact), webtext.FromHTML(it.DetailedInformation)),
 		Severity:    report.SeverityOr(it.Severity, model.SevInfo),
 		RuleID:      rule,
 		Location:    model.Location{URL: u, Method: method, Param: param, Port: target.Port, Protocol: target.Scheme},
-		Remediation: htmlText(it.Recommendation),
+		Remediation: webtext.FromHTML(it.Recommendation),
 	}
 	for _, c := range it.CWEs {
 		report.AddCWE(&f, c)
@@ -180,8 +184,8 @@ func addXMLItem(groups *grouper, target site, it *xmlItem) {
 	for _, ref := range it.References {
 		f.References = appendOnce(f.References, strings.TrimSpace(ref.URL))
 	}
-	details := htmlText(it.Details)
-	ev := strings.TrimSpace(strings.Join(nonEmpty(req, report.Truncate(details, 1024)), "\n"))
+	details := webtext.FromHTML(it.Details)
+	ev := strings.TrimSpace(nonempty.Join("\n", req, report.Truncate(details, 1024)))
 	line := u
 	if param != "" {
 		line += " [" + param + "]"
@@ -189,26 +193,12 @@ func addXMLItem(groups *grouper, target site, it *xmlItem) {
 	if details != "" {
 		line += " " + report.Truncate(strings.ReplaceAll(details, "\n", " "), 200)
 	}
-	groups.add(name, report.Observation{
-		Asset:        target.asset(),
+	groups.Add(name, report.Observation{
+		Asset:        target.Asset(),
 		ToolID:       rule,
 		ToolSeverity: it.Severity,
 		Finding:      f,
 	}, line, ev)
-}
-
-func joinText(parts ...string) string {
-	return strings.Join(nonEmpty(parts...), "\n\n")
-}
-
-func nonEmpty(parts ...string) []string {
-	var out []string
-	for _, p := range parts {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 func appendOnce(list []string, v string) []string {

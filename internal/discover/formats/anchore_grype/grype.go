@@ -9,13 +9,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/imageref"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/lead"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/nonempty"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/pkgvuln"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -150,7 +154,7 @@ const (
 // after the matches) names the asset.
 func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 	br := bufio.NewReaderSize(r, 64<<10)
-	first, skipped, err := leadByte(br)
+	first, skipped, err := lead.Peek(br, "a Grype JSON report")
 	if err != nil {
 		return err
 	}
@@ -208,10 +212,10 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 		return js.Skip()
 	})
 	if err != nil {
-		return shift(err, skipped)
+		return lead.Shift(err, skipped)
 	}
 	if err := js.End(); err != nil {
-		return shift(err, skipped)
+		return lead.Shift(err, skipped)
 	}
 	if !sawMatches && !strings.EqualFold(desc.Name, "grype") {
 		return report.Errorf(js.Offset()+skipped, "not a Grype report: no \"matches\" list")
@@ -231,7 +235,7 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 		}
 		e.obs.Asset = asset
 		e.obs.Evidence = e.evidence()
-		scrub(&e.obs)
+		pkgvuln.Scrub(&e.obs)
 		if err := sink.Observe(e.obs); err != nil {
 			return err
 		}
@@ -267,7 +271,7 @@ func build(m *match) (string, *entry) {
 			Ecosystem: ecosystem(a.PURL, a.Type),
 		},
 	}
-	fixes := nonEmpty(v.Fix.Versions)
+	fixes := nonempty.Filter(v.Fix.Versions...)
 	if len(fixes) == 0 && strings.TrimSpace(v.FixedInVersion) != "" {
 		fixes = []string{strings.TrimSpace(v.FixedInVersion)}
 	}
@@ -287,7 +291,7 @@ func build(m *match) (string, *entry) {
 	for i := 0; strings.TrimSpace(word) == "" && i < len(m.RelatedVulnerabilities); i++ {
 		word = m.RelatedVulnerabilities[i].Severity
 	}
-	f.Severity = severity(word, f.CVSS)
+	f.Severity = pkgvuln.Severity(word, f.CVSS)
 	f.Description = strings.TrimSpace(v.Description)
 	for i := 0; f.Description == "" && i < len(m.RelatedVulnerabilities); i++ {
 		f.Description = strings.TrimSpace(m.RelatedVulnerabilities[i].Description)
@@ -319,12 +323,12 @@ func build(m *match) (string, *entry) {
 // merge folds a duplicate match (another location of the package) in.
 func (e *entry) merge(o *entry) {
 	for _, p := range o.paths {
-		if len(e.paths) < maxPaths && !contains(e.paths, p) {
+		if len(e.paths) < maxPaths && !slices.Contains(e.paths, p) {
 			e.paths = append(e.paths, p)
 		}
 	}
 	for _, m := range o.matchers {
-		if !contains(e.matchers, m) {
+		if !slices.Contains(e.matchers, m) {
 			e.matchers = append(e.matchers, m)
 		}
 	}
@@ -366,22 +370,6 @@ func addCVSS(f *model.Finding, v *vuln) {
 			report.AddCVSS(f, c.Vector)
 		}
 	}
-}
-
-// severity maps Grype's word (Negligible and Unknown are info); without
-// one the best CVSS score decides.
-func severity(word string, cvss []model.CVSS) model.Severity {
-	if s, ok := report.Severity(word); ok {
-		return s
-	}
-	best := 0.0
-	for _, c := range cvss {
-		best = max(best, c.Score)
-	}
-	if best > 0 {
-		return report.SeverityFromScore(best)
-	}
-	return model.SevInfo
 }
 
 func refs(v *vuln, related []vuln) []string {
@@ -426,7 +414,7 @@ func matchers(raw json.RawMessage) []string {
 	}
 	var out []string
 	for _, m := range list {
-		if s := strings.TrimSpace(m.Matcher); s != "" && !contains(out, s) {
+		if s := strings.TrimSpace(m.Matcher); s != "" && !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
@@ -486,16 +474,16 @@ func imageAsset(t *imageTarget, osName string) report.AssetRef {
 		ids = append(ids, model.Identifier{Kind: kind, Value: v})
 	}
 	for _, d := range t.RepoDigests {
-		add(model.IDImageDigest, digestOf(d))
+		add(model.IDImageDigest, imageref.Digest(d))
 	}
 	// The manifest digest is the platform image's own digest: as unique
 	// as a repo digest, and present for images never pushed.
-	add(model.IDImageDigest, digestOf(t.ManifestDigest))
-	add(model.IDImageDigest, digestOf(t.UserInput))
+	add(model.IDImageDigest, imageref.Digest(t.ManifestDigest))
+	add(model.IDImageDigest, imageref.Digest(t.UserInput))
 	add(model.IDImageID, t.ImageID)
 	var refs []string
 	for _, s := range append([]string{t.UserInput}, t.Tags...) {
-		if r := imageRef(s); r != "" && !contains(refs, r) {
+		if r := imageref.Ref(s); r != "" && !slices.Contains(refs, r) {
 			refs = append(refs, r)
 		}
 	}
@@ -504,12 +492,12 @@ func imageAsset(t *imageTarget, osName string) report.AssetRef {
 	}
 	a := report.AssetRef{Kind: model.AssetImage, Identifiers: ids}
 	switch {
-	case len(t.Tags) > 0 && imageRef(t.Tags[0]) != "":
-		a.Name = imageRef(t.Tags[0])
+	case len(t.Tags) > 0 && imageref.Ref(t.Tags[0]) != "":
+		a.Name = imageref.Ref(t.Tags[0])
 	case len(refs) > 0:
 		a.Name = refs[0]
-	case len(nonEmpty(t.RepoDigests)) > 0:
-		a.Name = nonEmpty(t.RepoDigests)[0]
+	case len(nonempty.Filter(t.RepoDigests...)) > 0:
+		a.Name = nonempty.Filter(t.RepoDigests...)[0]
 	default:
 		a.Name = strings.TrimSpace(t.ImageID)
 	}
@@ -558,57 +546,6 @@ func meaningfulName(s string) bool {
 	return true
 }
 
-// digestOf returns the "sha256:..." part of "repo@sha256:..." or of a bare
-// digest, or "" when s holds no digest.
-func digestOf(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndexByte(s, '@'); i >= 0 {
-		s = s[i+1:]
-	}
-	alg, val, ok := strings.Cut(s, ":")
-	if !ok || val == "" || strings.ContainsAny(val, " \t/") {
-		return ""
-	}
-	switch strings.ToLower(alg) {
-	case "sha256", "sha384", "sha512":
-		return s
-	}
-	return ""
-}
-
-var refRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$`)
-
-// imageRef returns s, without a Grype transport prefix ("docker:",
-// "registry:"), when it reads as an image reference; "" for archives,
-// directories and bare digests.
-func imageRef(s string) string {
-	s = strings.TrimSpace(s)
-	for _, p := range []string{"docker://", "docker:", "podman:", "registry:", "containerd:"} {
-		if strings.HasPrefix(s, p) {
-			s = s[len(p):]
-			break
-		}
-	}
-	if s == "" || !refRe.MatchString(s) || strings.Contains(s, "://") {
-		return ""
-	}
-	low := strings.ToLower(s)
-	for _, suf := range []string{".tar", ".tar.gz", ".tgz", ".tar.zst", ".json", ".xml", ".txt", ".yaml", ".yml", ".lock"} {
-		if strings.HasSuffix(low, suf) {
-			return ""
-		}
-	}
-	for _, p := range []string{"docker-archive:", "oci-archive:", "oci-dir:", "dir:", "file:", "sbom:", "singularity:"} {
-		if strings.HasPrefix(low, p) {
-			return ""
-		}
-	}
-	if digestOf(s) == s {
-		return ""
-	}
-	return s
-}
-
 // ecosystem names a package's ecosystem by its package-URL type, like the
 // Trivy parser does, so both tools agree ("pkg:deb/..." -> "deb").
 func ecosystem(purl, typ string) string {
@@ -636,83 +573,4 @@ func ecosystem(purl, typ string) string {
 		return "pub"
 	}
 	return ""
-}
-
-func nonEmpty(in []string) []string {
-	var out []string
-	for _, s := range in {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
-// leadByte consumes a UTF-8 byte-order mark and leading white space and
-// returns the first significant byte (unconsumed) and how many bytes it
-// skipped, so error offsets can be made absolute.
-func leadByte(br *bufio.Reader) (byte, int64, error) {
-	var skipped int64
-	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte("\xef\xbb\xbf")) {
-		_, _ = br.Discard(3)
-		skipped = 3
-	}
-	for {
-		b, err := br.ReadByte()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return 0, skipped, report.Errorf(skipped, "empty input: expected a Grype JSON report")
-			}
-			return 0, skipped, report.AtOffset(skipped, err)
-		}
-		switch b {
-		case ' ', '\t', '\r', '\n':
-			skipped++
-			continue
-		}
-		_ = br.UnreadByte()
-		return b, skipped, nil
-	}
-}
-
-func shift(err error, by int64) error {
-	if err == nil || by == 0 {
-		return err
-	}
-	var pe *report.ParseError
-	if errors.As(err, &pe) && pe.Offset >= 0 {
-		pe.Offset += by
-	}
-	return err
-}
-
-// scrub removes NUL bytes, which some package metadata carries (Grype and
-// DefectDojo have met "17.0.10+7\x00-J-ms8m") and which text columns and
-// most consumers reject.
-func scrub(o *report.Observation) {
-	for _, s := range []*string{
-		&o.ToolID, &o.ToolSeverity, &o.Evidence, &o.Anchor,
-		&o.Finding.Title, &o.Finding.Description, &o.Finding.RuleID, &o.Finding.Remediation,
-		&o.Finding.Component.Name, &o.Finding.Component.Version, &o.Finding.Component.FixedVersion,
-		&o.Finding.Component.PURL, &o.Finding.Component.Path,
-		&o.Finding.Location.File, &o.Finding.Location.Resource,
-	} {
-		if strings.IndexByte(*s, 0) >= 0 {
-			*s = strings.ReplaceAll(*s, "\x00", "")
-		}
-	}
-	for i, r := range o.Finding.References {
-		if strings.IndexByte(r, 0) >= 0 {
-			o.Finding.References[i] = strings.ReplaceAll(r, "\x00", "")
-		}
-	}
 }

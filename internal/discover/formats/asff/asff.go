@@ -6,12 +6,12 @@
 package asff
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"io"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/lead"
 	"github.com/ctemhq/ctem/internal/discover/report"
 )
 
@@ -55,7 +55,7 @@ func LooksLikeASFF(head []byte) bool {
 }
 
 func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
-	br := skipBOM(r)
+	br := lead.SkipBOM(r)
 	peek, _ := br.Peek(4 << 10)
 	if Root(peek) != '[' {
 		return report.Errorf(0, "expected a JSON array of ASFF findings")
@@ -138,17 +138,4 @@ func assetKey(a report.AssetRef) string {
 		b.WriteString("\x00" + a.Name)
 	}
 	return b.String()
-}
-
-// skipBOM drops a UTF-8 byte order mark, which some Windows tools write and
-// the JSON decoder rejects.
-func skipBOM(r io.Reader) *bufio.Reader {
-	br, ok := r.(*bufio.Reader)
-	if !ok {
-		br = bufio.NewReaderSize(r, 64<<10)
-	}
-	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
-		_, _ = br.Discard(3)
-	}
-	return br
 }

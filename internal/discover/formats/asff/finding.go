@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/assetref"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/nonempty"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/pkgvuln"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/references"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -212,7 +215,7 @@ func (f *Finding) Observation() report.Observation {
 	if asset.Attributes["type"] == "AwsAccount" {
 		// An account-level check runs once per region (Prowler's "Access
 		// Analyzer enabled" in each region): the region tells them apart.
-		if region := firstNonEmpty(regionOf(f), string(f.Region)); region != "" {
+		if region := nonempty.First(regionOf(f), string(f.Region)); region != "" {
 			resourceID = region + ": " + resourceID
 		}
 	}
@@ -229,7 +232,7 @@ func (f *Finding) Observation() report.Observation {
 	if rec != "" && !strings.EqualFold(rec, "None Provided") {
 		fd.Remediation = rec
 	}
-	addRef(&fd, string(f.Remediation.Recommendation.URL))
+	references.Add(&fd, string(f.Remediation.Recommendation.URL))
 
 	product := f.Product()
 	switch {
@@ -244,7 +247,7 @@ func (f *Finding) Observation() report.Observation {
 	case strings.EqualFold(product, "GuardDuty"):
 		fd.Kind = guardDutyKind(f)
 		fd.RuleID = f.firstType()
-		addRef(&fd, string(f.SourceURL))
+		references.Add(&fd, string(f.SourceURL))
 		if fd.Kind == model.KindExposedService {
 			// An exposed service is known by its port; without one the
 			// detection stays a finding of its own type on the resource.
@@ -271,7 +274,7 @@ func (f *Finding) Observation() report.Observation {
 		}
 	}
 	if fd.Title == "" {
-		fd.Title = firstNonEmpty(fd.VulnID, fd.RuleID, "Security Hub finding")
+		fd.Title = nonempty.First(fd.VulnID, fd.RuleID, "Security Hub finding")
 	}
 	if len(f.Resources) > 1 {
 		ids := make([]string, 0, len(f.Resources))
@@ -282,7 +285,7 @@ func (f *Finding) Observation() report.Observation {
 	}
 	toolID := fd.RuleID
 	if fd.Kind == model.KindVulnerability {
-		toolID = firstNonEmpty(fd.VulnID, string(f.GeneratorID))
+		toolID = nonempty.First(fd.VulnID, string(f.GeneratorID))
 	}
 	if toolID == "" {
 		toolID = string(f.ID)
@@ -309,12 +312,12 @@ func (f *Finding) mapVulnerability(fd *model.Finding, ev *[]string) {
 	for _, c := range v.Cvss {
 		report.AddCVSS(fd, string(c.BaseVector))
 	}
-	addRef(fd, string(v.Vendor.URL))
+	references.Add(fd, string(v.Vendor.URL))
 	for _, u := range v.ReferenceUrls {
-		addRef(fd, string(u))
+		references.Add(fd, string(u))
 	}
 	for i, p := range v.VulnerablePackages {
-		version := packageVersion(string(p.Epoch), string(p.Version), string(p.Release))
+		version := pkgvuln.Version(string(p.Epoch), string(p.Version), string(p.Release))
 		if i == 0 {
 			fd.Component = model.Component{
 				Name:         string(p.Name),
@@ -336,19 +339,6 @@ func (f *Finding) mapVulnerability(fd *model.Finding, ev *[]string) {
 		}
 		*ev = append(*ev, line)
 	}
-}
-
-// packageVersion joins an RPM/DEB style epoch, version and release the way
-// package managers print them, so the version matches other scanners'.
-func packageVersion(epoch, version, release string) string {
-	v := version
-	if release != "" && version != "" {
-		v += "-" + release
-	}
-	if epoch != "" && epoch != "0" && v != "" {
-		v = epoch + ":" + v
-	}
-	return v
 }
 
 func guardDutyKind(f *Finding) model.FindingKind {
@@ -413,7 +403,7 @@ func (f *Finding) firstType() string {
 // ruleID is the control a posture finding checks: the consolidated security
 // control id, the standard's control id, a Config rule, else the generator.
 func (f *Finding) ruleID() string {
-	return firstNonEmpty(
+	return nonempty.First(
 		string(f.Compliance.SecurityControlID),
 		string(f.ProductFields["ControlId"]),
 		string(f.ProductFields["RuleId"]),
@@ -462,16 +452,16 @@ func regionOf(f *Finding) string {
 // resourceAsset turns an ASFF resource into the asset ctem tracks.
 func (f *Finding) resourceAsset(r *Resource) report.AssetRef {
 	id := strings.TrimSpace(string(r.ID))
-	region := firstNonEmpty(string(r.Region), string(f.Region))
+	region := nonempty.First(string(r.Region), string(f.Region))
 	account := string(f.AwsAccountID)
-	partition := firstNonEmpty(string(r.Partition), "aws")
+	partition := nonempty.First(string(r.Partition), "aws")
 	attrs := map[string]string{}
-	setAttr(attrs, "provider", "aws")
-	setAttr(attrs, "account", account)
-	setAttr(attrs, "region", region)
-	setAttr(attrs, "type", string(r.Type))
+	assetref.SetAttr(attrs, "provider", "aws")
+	assetref.SetAttr(attrs, "account", account)
+	assetref.SetAttr(attrs, "region", region)
+	assetref.SetAttr(attrs, "type", string(r.Type))
 	if svc := arnService(id); svc != "" {
-		setAttr(attrs, "service", svc)
+		assetref.SetAttr(attrs, "service", svc)
 	}
 
 	switch string(r.Type) {
@@ -480,8 +470,8 @@ func (f *Finding) resourceAsset(r *Resource) report.AssetRef {
 		if instance == "" {
 			instance = string(f.ProductFields["aws/inspector/instanceId"])
 		}
-		ref := report.AssetRef{Kind: model.AssetCloud, Name: firstNonEmpty(instance, id), Attributes: attrs}
-		setAttr(attrs, "service", "ec2")
+		ref := report.AssetRef{Kind: model.AssetCloud, Name: nonempty.First(instance, id), Attributes: attrs}
+		assetref.SetAttr(attrs, "service", "ec2")
 		arn := id
 		if !strings.HasPrefix(arn, "arn:") {
 			arn = ""
@@ -491,21 +481,21 @@ func (f *Finding) resourceAsset(r *Resource) report.AssetRef {
 		} else {
 			arn = canonicalEC2ARN(arn)
 		}
-		addID(&ref, model.IDARN, arn)
-		addID(&ref, model.IDCloudID, instance)
+		assetref.AddID(&ref, model.IDARN, arn)
+		assetref.AddID(&ref, model.IDCloudID, instance)
 		if d := r.Details.AwsEc2Instance; d != nil {
 			for _, ip := range d.IPV4Addresses {
-				addIP(&ref, string(ip))
+				assetref.AddIP(&ref, string(ip))
 			}
 			for _, ip := range d.IPV6Addresses {
-				addIP(&ref, string(ip))
+				assetref.AddIP(&ref, string(ip))
 			}
-			setAttr(attrs, "image", string(d.ImageID))
-			setAttr(attrs, "vpc", string(d.VpcID))
+			assetref.SetAttr(attrs, "image", string(d.ImageID))
+			assetref.SetAttr(attrs, "vpc", string(d.VpcID))
 		}
 		for k, v := range f.ProductFields {
 			if strings.HasSuffix(k, "awsEc2InstanceDetails/platform") {
-				setAttr(attrs, "os", string(v))
+				assetref.SetAttr(attrs, "os", string(v))
 			}
 		}
 		return ref
@@ -519,34 +509,34 @@ func (f *Finding) resourceAsset(r *Resource) report.AssetRef {
 		var tags []string
 		registry := ""
 		if d := r.Details.AwsEcrContainerImage; d != nil {
-			digest = firstNonEmpty(string(d.ImageDigest), digest)
+			digest = nonempty.First(string(d.ImageDigest), digest)
 			repo = string(d.RepositoryName)
 			registry = string(d.RegistryID)
 			for _, t := range d.ImageTags {
 				tags = append(tags, string(t))
 			}
 		}
-		addID(&ref, model.IDImageDigest, digest)
+		assetref.AddID(&ref, model.IDImageDigest, digest)
 		host := ""
 		if registry != "" && region != "" {
 			host = fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/", registry, region)
 		}
 		for _, t := range tags {
 			if repo != "" {
-				addID(&ref, model.IDImageRef, host+repo+":"+t)
+				assetref.AddID(&ref, model.IDImageRef, host+repo+":"+t)
 			}
 		}
 		if strings.HasPrefix(id, "arn:") {
-			addID(&ref, model.IDARN, id)
+			assetref.AddID(&ref, model.IDARN, id)
 		}
-		setAttr(attrs, "repository", repo)
-		ref.Name = firstNonEmpty(imageName(repo, tags, digest), id)
+		assetref.SetAttr(attrs, "repository", repo)
+		ref.Name = nonempty.First(imageName(repo, tags, digest), id)
 		return ref
 	}
 
 	if strings.HasPrefix(id, "arn:") {
 		ref := report.AssetRef{Kind: model.AssetCloud, Name: id, Attributes: attrs}
-		addID(&ref, model.IDARN, id)
+		assetref.AddID(&ref, model.IDARN, id)
 		return ref
 	}
 	// Without an ARN a resource id is only unique within its account, and
@@ -558,11 +548,11 @@ func (f *Finding) resourceAsset(r *Resource) report.AssetRef {
 		acct = account
 	}
 	ref := report.AssetRef{Kind: model.AssetCloud, Name: acct, Attributes: attrs}
-	setAttr(attrs, "account", acct)
-	setAttr(attrs, "type", "AwsAccount")
+	assetref.SetAttr(attrs, "account", acct)
+	assetref.SetAttr(attrs, "type", "AwsAccount")
 	delete(attrs, "region")
 	delete(attrs, "service")
-	addID(&ref, model.IDCloudID, acct)
+	assetref.AddID(&ref, model.IDCloudID, acct)
 	return ref
 }
 
@@ -638,58 +628,4 @@ func arnService(id string) string {
 		return ""
 	}
 	return parts[2]
-}
-
-func addID(ref *report.AssetRef, kind model.IdentifierKind, v string) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return
-	}
-	for _, have := range ref.Identifiers {
-		if have.Kind == kind && have.Value == v {
-			return
-		}
-	}
-	ref.Identifiers = append(ref.Identifiers, model.Identifier{Kind: kind, Value: v})
-}
-
-// addIP adds a usable address; placeholders such as 0.0.0.0 name no host.
-func addIP(ref *report.AssetRef, s string) {
-	ip := net.ParseIP(strings.TrimSpace(s))
-	if ip == nil || ip.IsUnspecified() {
-		return
-	}
-	if ip.To4() != nil {
-		addID(ref, model.IDIPv4, ip.String())
-	} else {
-		addID(ref, model.IDIPv6, ip.String())
-	}
-}
-
-func setAttr(m map[string]string, k, v string) {
-	if v = strings.TrimSpace(v); v != "" {
-		m[k] = v
-	}
-}
-
-func addRef(fd *model.Finding, u string) {
-	u = strings.TrimSpace(u)
-	if u == "" || !(strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://")) {
-		return
-	}
-	for _, have := range fd.References {
-		if have == u {
-			return
-		}
-	}
-	fd.References = append(fd.References, u)
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if strings.TrimSpace(v) != "" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
 }

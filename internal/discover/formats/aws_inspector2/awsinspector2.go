@@ -5,16 +5,19 @@
 package awsinspector2
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"path"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/assetref"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/lead"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/nonempty"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/pkgvuln"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/references"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -169,7 +172,7 @@ type resource struct {
 }
 
 func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
-	js := report.NewJSONStream(skipBOM(r))
+	js := report.NewJSONStream(lead.SkipBOM(r))
 	found := false
 	err := js.Object(func(key string) error {
 		if key != "findings" {
@@ -232,7 +235,7 @@ func emit(f *finding, sink report.Sink) error {
 	if rec := strings.TrimSpace(string(f.Remediation.Recommendation.Text)); rec != "" && !strings.EqualFold(rec, "None Provided") {
 		fd.Remediation = rec
 	}
-	addRef(fd, string(f.Remediation.Recommendation.URL))
+	references.Add(fd, string(f.Remediation.Recommendation.URL))
 	var ev []string
 
 	switch {
@@ -249,11 +252,11 @@ func emit(f *finding, sink report.Sink) error {
 				report.AddCVSS(fd, string(c.ScoringVector))
 			}
 			for _, u := range d.ReferenceUrls {
-				addRef(fd, string(u))
+				references.Add(fd, string(u))
 			}
-			addRef(fd, string(d.SourceURL))
+			references.Add(fd, string(d.SourceURL))
 			for i, p := range d.VulnerablePackages {
-				version := packageVersion(string(p.Epoch), string(p.Version), string(p.Release))
+				version := pkgvuln.Version(string(p.Epoch), string(p.Version), string(p.Release))
 				if i == 0 {
 					fd.Component = model.Component{
 						Name:         string(p.Name),
@@ -280,7 +283,7 @@ func emit(f *finding, sink report.Sink) error {
 	case f.CodeVulnerabilityDetails != nil || strings.EqualFold(string(f.Type), "CODE_VULNERABILITY"):
 		fd.Kind = model.KindCodeWeakness
 		if d := f.CodeVulnerabilityDetails; d != nil {
-			fd.RuleID = firstNonEmpty(string(d.RuleID), string(d.DetectorID))
+			fd.RuleID = nonempty.First(string(d.RuleID), string(d.DetectorID))
 			for _, c := range d.Cwes {
 				report.AddCWE(fd, string(c))
 			}
@@ -294,7 +297,7 @@ func emit(f *finding, sink report.Sink) error {
 				fd.Location.EndLine = d.FilePath.EndLine
 			}
 			for _, u := range d.ReferenceUrls {
-				addRef(fd, string(u))
+				references.Add(fd, string(u))
 			}
 			if d.DetectorID != "" {
 				ev = append(ev, "Detector: "+string(d.DetectorID))
@@ -303,7 +306,7 @@ func emit(f *finding, sink report.Sink) error {
 		// The finding ARN is Inspector's own identity for the issue and does
 		// not change when the code moves.
 		obs.Anchor = string(f.FindingArn)
-		obs.ToolID = firstNonEmpty(fd.RuleID, string(f.Type))
+		obs.ToolID = nonempty.First(fd.RuleID, string(f.Type))
 	case f.NetworkReachabilityDetails != nil || strings.EqualFold(string(f.Type), "NETWORK_REACHABILITY"):
 		fd.Kind = model.KindExposedService
 		fd.RuleID = "NETWORK_REACHABILITY"
@@ -335,7 +338,7 @@ func emit(f *finding, sink report.Sink) error {
 		obs.ToolID = fd.RuleID
 	}
 	if fd.Title == "" {
-		fd.Title = firstNonEmpty(fd.VulnID, fd.RuleID, "Inspector finding")
+		fd.Title = nonempty.First(fd.VulnID, fd.RuleID, "Inspector finding")
 	}
 	if obs.ToolID == "" {
 		obs.ToolID = string(f.FindingArn)
@@ -357,17 +360,17 @@ func emit(f *finding, sink report.Sink) error {
 func resourceAsset(r *resource, account string) report.AssetRef {
 	id := strings.TrimSpace(string(r.ID))
 	region := string(r.Region)
-	partition := firstNonEmpty(string(r.Partition), "aws")
+	partition := nonempty.First(string(r.Partition), "aws")
 	attrs := map[string]string{}
-	setAttr(attrs, "provider", "aws")
-	setAttr(attrs, "account", account)
-	setAttr(attrs, "region", region)
-	setAttr(attrs, "type", string(r.Type))
+	assetref.SetAttr(attrs, "provider", "aws")
+	assetref.SetAttr(attrs, "account", account)
+	assetref.SetAttr(attrs, "region", region)
+	assetref.SetAttr(attrs, "type", string(r.Type))
 	ref := report.AssetRef{Kind: model.AssetCloud, Name: id, Attributes: attrs}
 
 	switch string(r.Type) {
 	case "AWS_EC2_INSTANCE":
-		setAttr(attrs, "service", "ec2")
+		assetref.SetAttr(attrs, "service", "ec2")
 		instance := id
 		if i := strings.LastIndexAny(id, "/:"); i >= 0 {
 			instance = id[i+1:]
@@ -380,29 +383,29 @@ func resourceAsset(r *resource, account string) report.AssetRef {
 			}
 		}
 		ref.Name = instance
-		addID(&ref, model.IDARN, arn)
-		addID(&ref, model.IDCloudID, instance)
+		assetref.AddID(&ref, model.IDARN, arn)
+		assetref.AddID(&ref, model.IDCloudID, instance)
 		if d := r.Details.AwsEc2Instance; d != nil {
 			for _, ip := range d.IPV4Addresses {
-				addIP(&ref, string(ip))
+				assetref.AddIP(&ref, string(ip))
 			}
 			for _, ip := range d.IPV6Addresses {
-				addIP(&ref, string(ip))
+				assetref.AddIP(&ref, string(ip))
 			}
-			setAttr(attrs, "os", string(d.Platform))
-			setAttr(attrs, "image", string(d.ImageID))
-			setAttr(attrs, "vpc", string(d.VpcID))
+			assetref.SetAttr(attrs, "os", string(d.Platform))
+			assetref.SetAttr(attrs, "image", string(d.ImageID))
+			assetref.SetAttr(attrs, "vpc", string(d.VpcID))
 		}
 	case "AWS_ECR_CONTAINER_IMAGE":
 		ref.Kind = model.AssetImage
-		setAttr(attrs, "service", "ecr")
+		assetref.SetAttr(attrs, "service", "ecr")
 		digest := ""
 		if i := strings.Index(id, "sha256:"); i >= 0 {
 			digest = id[i:]
 		}
 		if d := r.Details.AwsEcrContainerImage; d != nil {
-			digest = firstNonEmpty(string(d.ImageHash), digest)
-			addID(&ref, model.IDImageDigest, digest)
+			digest = nonempty.First(string(d.ImageHash), digest)
+			assetref.AddID(&ref, model.IDImageDigest, digest)
 			repo := string(d.RepositoryName)
 			host := ""
 			if d.Registry != "" && region != "" {
@@ -410,11 +413,11 @@ func resourceAsset(r *resource, account string) report.AssetRef {
 			}
 			for _, t := range d.ImageTags {
 				if repo != "" && t != "" {
-					addID(&ref, model.IDImageRef, host+repo+":"+string(t))
+					assetref.AddID(&ref, model.IDImageRef, host+repo+":"+string(t))
 				}
 			}
-			setAttr(attrs, "repository", repo)
-			setAttr(attrs, "os", string(d.Platform))
+			assetref.SetAttr(attrs, "repository", repo)
+			assetref.SetAttr(attrs, "os", string(d.Platform))
 			switch {
 			case repo != "" && len(d.ImageTags) > 0:
 				ref.Name = repo + ":" + string(d.ImageTags[0])
@@ -422,25 +425,25 @@ func resourceAsset(r *resource, account string) report.AssetRef {
 				ref.Name = repo + "@" + digest
 			}
 		} else {
-			addID(&ref, model.IDImageDigest, digest)
+			assetref.AddID(&ref, model.IDImageDigest, digest)
 		}
-		addID(&ref, model.IDARN, id)
+		assetref.AddID(&ref, model.IDARN, id)
 	case "AWS_LAMBDA_FUNCTION":
-		setAttr(attrs, "service", "lambda")
+		assetref.SetAttr(attrs, "service", "lambda")
 		arn := unqualifiedLambdaARN(id)
-		addID(&ref, model.IDARN, arn)
+		assetref.AddID(&ref, model.IDARN, arn)
 		if d := r.Details.AwsLambdaFunction; d != nil {
-			ref.Name = firstNonEmpty(string(d.FunctionName), arn)
-			setAttr(attrs, "runtime", string(d.Runtime))
+			ref.Name = nonempty.First(string(d.FunctionName), arn)
+			assetref.SetAttr(attrs, "runtime", string(d.Runtime))
 		}
 	default:
 		if strings.HasPrefix(id, "arn:") {
-			addID(&ref, model.IDARN, id)
+			assetref.AddID(&ref, model.IDARN, id)
 			if parts := strings.SplitN(id, ":", 4); len(parts) > 2 {
-				setAttr(attrs, "service", parts[2])
+				assetref.SetAttr(attrs, "service", parts[2])
 			}
 		} else {
-			addID(&ref, model.IDCloudID, id)
+			assetref.AddID(&ref, model.IDCloudID, id)
 		}
 	}
 	return ref
@@ -455,81 +458,4 @@ func unqualifiedLambdaARN(arn string) string {
 		return strings.Join(parts[:7], ":")
 	}
 	return arn
-}
-
-func packageVersion(epoch, version, release string) string {
-	v := version
-	if release != "" && version != "" {
-		v += "-" + release
-	}
-	if epoch != "" && epoch != "0" && v != "" {
-		v = epoch + ":" + v
-	}
-	return v
-}
-
-func addID(ref *report.AssetRef, kind model.IdentifierKind, v string) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return
-	}
-	for _, have := range ref.Identifiers {
-		if have.Kind == kind && have.Value == v {
-			return
-		}
-	}
-	ref.Identifiers = append(ref.Identifiers, model.Identifier{Kind: kind, Value: v})
-}
-
-func addIP(ref *report.AssetRef, s string) {
-	ip := net.ParseIP(strings.TrimSpace(s))
-	if ip == nil || ip.IsUnspecified() {
-		return
-	}
-	if ip.To4() != nil {
-		addID(ref, model.IDIPv4, ip.String())
-	} else {
-		addID(ref, model.IDIPv6, ip.String())
-	}
-}
-
-func setAttr(m map[string]string, k, v string) {
-	if v = strings.TrimSpace(v); v != "" {
-		m[k] = v
-	}
-}
-
-func addRef(fd *model.Finding, u string) {
-	u = strings.TrimSpace(u)
-	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
-		return
-	}
-	for _, have := range fd.References {
-		if have == u {
-			return
-		}
-	}
-	fd.References = append(fd.References, u)
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v = strings.TrimSpace(v); v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// skipBOM drops a UTF-8 byte order mark, which some Windows tools write and
-// the JSON decoder rejects.
-func skipBOM(r io.Reader) *bufio.Reader {
-	br, ok := r.(*bufio.Reader)
-	if !ok {
-		br = bufio.NewReaderSize(r, 64<<10)
-	}
-	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
-		_, _ = br.Discard(3)
-	}
-	return br
 }

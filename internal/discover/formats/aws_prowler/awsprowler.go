@@ -17,6 +17,10 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/csvx"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/jsonx"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/lead"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/nonempty"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -31,7 +35,7 @@ func (format) Version() int        { return 1 }
 func (format) Description() string { return "Prowler v2 CSV and JSON-lines results" }
 
 func (format) Detect(head []byte) int {
-	h := trimHead(head)
+	h := lead.Trim(head)
 	if len(h) == 0 {
 		return 0
 	}
@@ -51,11 +55,6 @@ func (format) Detect(head []byte) int {
 		return 95
 	}
 	return 0
-}
-
-func trimHead(head []byte) []byte {
-	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
-	return bytes.TrimLeft(head, " \t\r\n")
 }
 
 func firstLine(h []byte) []byte {
@@ -153,7 +152,7 @@ func (p *parser) emit(r result) error {
 	}
 	fd := model.Finding{
 		Kind:        model.KindMisconfiguration,
-		Title:       firstNonEmpty(msg, control, rule),
+		Title:       nonempty.First(msg, control, rule),
 		Description: report.Truncate(joinNonEmpty("\n\n", control, r.risk), 8<<10),
 		Severity:    sev,
 		RuleID:      rule,
@@ -180,7 +179,7 @@ func (p *parser) csv(ctx context.Context, r io.Reader) error {
 	cr.LazyQuotes = true
 	header, err := cr.Read()
 	if err != nil {
-		return csvError(err, "expected a Prowler v2 CSV header")
+		return csvx.Describe(err, "expected a Prowler v2 CSV header")
 	}
 	col := map[string]int{}
 	for i, h := range header {
@@ -205,7 +204,7 @@ func (p *parser) csv(ctx context.Context, r io.Reader) error {
 			return nil
 		}
 		if err != nil {
-			return csvError(err, "malformed Prowler v2 CSV row")
+			return csvx.Describe(err, "malformed Prowler v2 CSV row")
 		}
 		get := func(names ...string) string {
 			for _, n := range names {
@@ -266,7 +265,7 @@ func (p *parser) jsonLines(ctx context.Context, r io.Reader) error {
 		off := dec.InputOffset()
 		var j jsonResult
 		if err := dec.Decode(&j); err != nil {
-			return jsonError(dec, err)
+			return jsonx.Error(dec, err)
 		}
 		if j.Control == "" && j.Status == "" {
 			return report.Errorf(off, "expected a Prowler v2 JSON result with Control and Status")
@@ -286,44 +285,9 @@ func (p *parser) jsonLines(ctx context.Context, r io.Reader) error {
 		if err == nil {
 			return report.Errorf(dec.InputOffset(), "unexpected data after the last JSON result")
 		}
-		return jsonError(dec, err)
+		return jsonx.Error(dec, err)
 	}
 	return nil
-}
-
-func jsonError(dec *json.Decoder, err error) error {
-	if errors.Is(err, io.EOF) {
-		err = io.ErrUnexpectedEOF
-	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return &report.ParseError{Offset: se.Offset, Err: err}
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return &report.ParseError{Offset: te.Offset, Err: err}
-	}
-	return report.AtOffset(dec.InputOffset(), err)
-}
-
-func csvError(err error, what string) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return report.AtLine(pe.Line, pe.Column, errors.New(what+": "+pe.Err.Error()))
-	}
-	if err == io.EOF {
-		return report.AtLine(1, 1, errors.New(what+": empty input"))
-	}
-	return report.AtLine(0, 0, err)
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v = strings.TrimSpace(v); v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 func joinNonEmpty(sep string, vals ...string) string {

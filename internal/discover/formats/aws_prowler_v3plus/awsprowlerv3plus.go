@@ -5,12 +5,12 @@
 package awsprowlerv3plus
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"io"
-	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/lead"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/nonempty"
 	"github.com/ctemhq/ctem/internal/discover/formats/prowler"
 	"github.com/ctemhq/ctem/internal/discover/report"
 )
@@ -25,7 +25,7 @@ func (format) Version() int        { return 1 }
 func (format) Description() string { return "Prowler v3 JSON and v4 OCSF JSON results" }
 
 func (format) Detect(head []byte) int {
-	h := trimHead(head)
+	h := lead.Trim(head)
 	if len(h) == 0 || h[0] != '[' {
 		return 0
 	}
@@ -45,15 +45,10 @@ func isV3(h []byte) bool {
 		bytes.Contains(h, []byte(`"StatusExtended"`))
 }
 
-func trimHead(head []byte) []byte {
-	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
-	return bytes.TrimLeft(head, " \t\r\n")
-}
-
 func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
-	br := skipBOM(r)
+	br := lead.SkipBOM(r)
 	peek, _ := br.Peek(64 << 10)
-	h := trimHead(peek)
+	h := lead.Trim(peek)
 	if len(h) == 0 || h[0] != '[' {
 		return report.Errorf(0, "expected a JSON array of Prowler results")
 	}
@@ -111,20 +106,20 @@ func parseV3(ctx context.Context, r io.Reader, sink report.Sink) error {
 			return report.Errorf(off, "expected a Prowler v3 result with CheckID and Status")
 		}
 		c := prowler.Check{
-			Provider:     firstNonEmpty(v.Provider, "aws"),
-			Account:      firstNonEmpty(v.AccountID, v.Subscription, v.ProjectID),
-			Region:       firstNonEmpty(v.Region, v.Location),
+			Provider:     nonempty.First(v.Provider, "aws"),
+			Account:      nonempty.First(v.AccountID, v.Subscription, v.ProjectID),
+			Region:       nonempty.First(v.Region, v.Location),
 			CheckID:      v.CheckID,
 			Status:       v.Status,
 			Muted:        v.Muted,
 			Severity:     v.Severity,
-			Title:        firstNonEmpty(v.StatusExtended, v.CheckTitle),
+			Title:        nonempty.First(v.StatusExtended, v.CheckTitle),
 			Description:  v.Description,
 			Risk:         v.Risk,
 			StatusDetail: v.StatusExtended,
 			Remediation:  v.Remediation.Recommendation.Text,
-			ResourceUID:  firstNonEmpty(v.ResourceArn, v.ResourceID),
-			ResourceName: firstNonEmpty(v.ResourceName, v.ResourceID),
+			ResourceUID:  nonempty.First(v.ResourceArn, v.ResourceID),
+			ResourceName: nonempty.First(v.ResourceName, v.ResourceID),
 			ResourceType: v.ResourceType,
 			Service:      v.ServiceName,
 			Refs:         []string{v.Remediation.Recommendation.URL, v.RelatedURL},
@@ -135,26 +130,4 @@ func parseV3(ctx context.Context, r io.Reader, sink report.Sink) error {
 		return err
 	}
 	return js.End()
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v = strings.TrimSpace(v); v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// skipBOM drops a UTF-8 byte order mark, which some Windows tools write and
-// the JSON decoder rejects.
-func skipBOM(r io.Reader) *bufio.Reader {
-	br, ok := r.(*bufio.Reader)
-	if !ok {
-		br = bufio.NewReaderSize(r, 64<<10)
-	}
-	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
-		_, _ = br.Discard(3)
-	}
-	return br
 }

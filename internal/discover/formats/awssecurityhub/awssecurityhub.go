@@ -6,12 +6,12 @@
 package awssecurityhub
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"io"
 
 	"github.com/ctemhq/ctem/internal/discover/formats/asff"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/lead"
 	"github.com/ctemhq/ctem/internal/discover/report"
 )
 
@@ -53,7 +53,7 @@ func emptyFindings(head []byte) bool {
 }
 
 func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
-	js := report.NewJSONStream(skipBOM(r))
+	js := report.NewJSONStream(lead.SkipBOM(r))
 	e := asff.NewEmitter(sink)
 	found := false
 	err := js.Object(func(key string) error {
@@ -75,17 +75,4 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 		return report.Errorf(js.Offset(), `expected a Security Hub export object with a "Findings" array`)
 	}
 	return js.End()
-}
-
-// skipBOM drops a UTF-8 byte order mark, which some Windows tools write and
-// the JSON decoder rejects.
-func skipBOM(r io.Reader) *bufio.Reader {
-	br, ok := r.(*bufio.Reader)
-	if !ok {
-		br = bufio.NewReaderSize(r, 64<<10)
-	}
-	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
-		_, _ = br.Discard(3)
-	}
-	return br
 }

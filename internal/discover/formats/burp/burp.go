@@ -17,6 +17,11 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/burpissue"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/nonempty"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/webfinding"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/webtext"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/xmlx"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -78,9 +83,9 @@ type issue struct {
 }
 
 func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
-	dec := newXMLDecoder(r)
-	seen := assets{}
-	groups := newGrouper()
+	dec := xmlx.NewDecoder(r)
+	seen := webfinding.Assets{}
+	groups := webfinding.NewGrouper()
 	root := false
 	n := 0
 	for {
@@ -89,7 +94,7 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 			break
 		}
 		if err != nil {
-			return xmlError(dec, err)
+			return xmlx.Error(dec, err)
 		}
 		se, ok := tok.(xml.StartElement)
 		if !ok {
@@ -97,7 +102,7 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 		}
 		if !root {
 			if se.Name.Local != "issues" {
-				return xmlErrorf(dec, "expected a Burp <issues> root element, found <%s>", se.Name.Local)
+				return xmlx.Errorf(dec, "expected a Burp <issues> root element, found <%s>", se.Name.Local)
 			}
 			root = true
 			continue
@@ -107,13 +112,13 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 		}
 		var is issue
 		if err := dec.DecodeElement(&is, &se); err != nil {
-			return xmlError(dec, err)
+			return xmlx.Error(dec, err)
 		}
-		s, ok := parseSite(is.Host.Value, "http")
+		s, ok := webfinding.ParseSite(is.Host.Value, "http")
 		if !ok {
-			return xmlErrorf(dec, "Burp issue %q without a valid host (%q)", is.Name, is.Host.Value)
+			return xmlx.Errorf(dec, "Burp issue %q without a valid host (%q)", is.Name, is.Host.Value)
 		}
-		if err := seen.report(sink, s.asset()); err != nil {
+		if err := seen.Report(sink, s.Asset()); err != nil {
 			return err
 		}
 		add(groups, s, &is)
@@ -124,29 +129,26 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 		}
 	}
 	if !root {
-		return xmlErrorf(dec, "empty document: expected a Burp <issues> export")
+		return xmlx.Errorf(dec, "empty document: expected a Burp <issues> export")
 	}
-	return groups.flush(ctx, sink)
+	return groups.Flush(ctx, sink)
 }
 
-var (
-	cweRe   = regexp.MustCompile(`CWE-(\d+)`)
-	paramRe = regexp.MustCompile(`\s\[([^\[\]]+) (?:parameter|cookie|header)\]\s*$`)
-)
+var cweRe = regexp.MustCompile(`CWE-(\d+)`)
 
-func add(groups *grouper, s site, is *issue) {
+func add(groups *webfinding.Grouper, s webfinding.Site, is *issue) {
 	name := strings.TrimSpace(is.Name)
 	typ := strings.TrimSpace(is.Type)
 	if typ == "" {
 		typ = name
 	}
-	u := s.join(is.Path)
+	u := s.Join(is.Path)
 	// The location repeats the path and names the input in brackets:
 	// "/search.php [test parameter]".
-	param := paramOf(is.Location)
+	param := burpissue.Param(is.Location)
 	var method, req string
 	for _, rr := range is.RequestResponse {
-		if req = firstLine(decode(rr.Request)); req != "" {
+		if req = webtext.FirstLine(decode(rr.Request)); req != "" {
 			method = rr.Request.Method
 			break
 		}
@@ -157,12 +159,12 @@ func add(groups *grouper, s site, is *issue) {
 	f := model.Finding{
 		Kind:        model.KindWebWeakness,
 		Title:       name,
-		Description: joinText(htmlText(is.IssueDetail), htmlText(is.IssueBackground)),
+		Description: nonempty.Join("\n\n", webtext.FromHTML(is.IssueDetail), webtext.FromHTML(is.IssueBackground)),
 		Severity:    report.SeverityOr(is.Severity, model.SevInfo),
 		RuleID:      typ,
 		Location:    model.Location{URL: u, Method: method, Param: param, Port: s.Port, Protocol: s.Scheme},
-		Remediation: joinText(htmlText(is.RemediationDetail), htmlText(is.RemediationBackground)),
-		References:  links(is.References),
+		Remediation: nonempty.Join("\n\n", webtext.FromHTML(is.RemediationDetail), webtext.FromHTML(is.RemediationBackground)),
+		References:  webtext.Links(is.References),
 	}
 	for _, m := range cweRe.FindAllStringSubmatch(is.Classifications, -1) {
 		report.AddCWE(&f, m[1])
@@ -172,17 +174,17 @@ func add(groups *grouper, s site, is *issue) {
 		f.Kind = model.KindVulnerability
 		f.VulnID, f.Aliases = report.VulnIDs(cves...)
 	}
-	detail := report.Truncate(htmlText(is.IssueDetail), 1024)
+	detail := report.Truncate(webtext.FromHTML(is.IssueDetail), 1024)
 	line := u
 	if loc := strings.TrimSpace(is.Location); loc != "" && loc != is.Path {
-		line = s.join(loc)
+		line = s.Join(loc)
 	}
-	groups.add(typ, report.Observation{
-		Asset:        s.asset(),
+	groups.Add(typ, report.Observation{
+		Asset:        s.Asset(),
 		ToolID:       typ,
 		ToolSeverity: is.Severity,
 		Finding:      f,
-	}, line, strings.Join(nonEmpty(req, detail), "\n"))
+	}, line, nonempty.Join("\n", req, detail))
 }
 
 // decode returns a request or response as text, decoding Base64 when the
@@ -197,39 +199,4 @@ func decode(t text) string {
 		return ""
 	}
 	return string(b)
-}
-
-func joinText(parts ...string) string { return strings.Join(nonEmpty(parts...), "\n\n") }
-
-func nonEmpty(parts ...string) []string {
-	var out []string
-	for _, p := range parts {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// paramOf reads the input Burp names at the end of a location or caption:
-// "/p [id parameter]", "/p [b_id cookie]", "/p [email JSON parameter]",
-// "/p [x XML attribute within the name parameter]". Descriptions such as
-// "[name of an arbitrarily supplied URL parameter]" name no input.
-func paramOf(loc string) string {
-	m := paramRe.FindStringSubmatch(loc)
-	if m == nil {
-		return ""
-	}
-	p := m[1]
-	if i := strings.LastIndex(p, " within the "); i >= 0 {
-		p = p[i+len(" within the "):]
-	}
-	f := strings.Fields(p)
-	switch {
-	case len(f) == 1:
-		return f[0]
-	case len(f) == 2 && (f[1] == "JSON" || f[1] == "XML" || f[1] == "URL" || f[1] == "body" || f[1] == "multipart"):
-		return f[0]
-	}
-	return ""
 }

@@ -13,6 +13,10 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/burpissue"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/nonempty"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/webfinding"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/webtext"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -78,7 +82,7 @@ type event struct {
 
 func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 	js := report.NewJSONStream(r)
-	seen := assets{}
+	seen := webfinding.Assets{}
 	sawEvents := false
 	err := js.Object(func(key string) error {
 		if key != "issue_events" {
@@ -113,21 +117,18 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 	return nil
 }
 
-var (
-	cweRe   = regexp.MustCompile(`CWE-(\d+)`)
-	paramRe = regexp.MustCompile(`\s\[([^\[\]]+) (?:parameter|cookie|header)\]\s*$`)
-)
+var cweRe = regexp.MustCompile(`CWE-(\d+)`)
 
-func observe(sink report.Sink, seen assets, is *issue, off int64) error {
+func observe(sink report.Sink, seen webfinding.Assets, is *issue, off int64) error {
 	if strings.EqualFold(is.Severity, "false_positive") {
 		// Marked as a false positive in Burp: not an exposure.
 		return nil
 	}
-	s, ok := parseSite(is.Origin, "https")
+	s, ok := webfinding.ParseSite(is.Origin, "https")
 	if !ok {
 		return report.Errorf(off, "Burp issue %q without a valid origin (%q)", is.Name, is.Origin)
 	}
-	if err := seen.report(sink, s.asset()); err != nil {
+	if err := seen.Report(sink, s.Asset()); err != nil {
 		return err
 	}
 	typ := strings.TrimSpace(is.TypeIndex.String())
@@ -138,7 +139,7 @@ func observe(sink report.Sink, seen assets, is *issue, off int64) error {
 	if typ == "" {
 		typ = name
 	}
-	param := paramOf(is.Caption)
+	param := burpissue.Param(is.Caption)
 	req := ""
 	for _, e := range is.Evidence {
 		if e.RequestResponse != nil {
@@ -156,12 +157,12 @@ func observe(sink report.Sink, seen assets, is *issue, off int64) error {
 	f := model.Finding{
 		Kind:        model.KindWebWeakness,
 		Title:       name,
-		Description: joinText(htmlText(is.Description), htmlText(is.IssueBackground)),
+		Description: nonempty.Join("\n\n", webtext.FromHTML(is.Description), webtext.FromHTML(is.IssueBackground)),
 		Severity:    sev,
 		RuleID:      typ,
-		Location:    model.Location{URL: s.join(is.Path), Method: method, Param: param, Port: s.Port, Protocol: s.Scheme},
-		Remediation: joinText(htmlText(is.Remediation), htmlText(is.RemediationBackground)),
-		References:  links(is.References),
+		Location:    model.Location{URL: s.Join(is.Path), Method: method, Param: param, Port: s.Port, Protocol: s.Scheme},
+		Remediation: nonempty.Join("\n\n", webtext.FromHTML(is.Remediation), webtext.FromHTML(is.RemediationBackground)),
+		References:  webtext.Links(is.References),
 	}
 	for _, m := range cweRe.FindAllStringSubmatch(is.Classifications, -1) {
 		report.AddCWE(&f, m[1])
@@ -170,9 +171,9 @@ func observe(sink report.Sink, seen assets, is *issue, off int64) error {
 		f.Kind = model.KindVulnerability
 		f.VulnID, f.Aliases = report.VulnIDs(cves...)
 	}
-	ev := strings.Join(nonEmpty(req, report.Truncate(htmlText(is.Description), 1024)), "\n")
+	ev := nonempty.Join("\n", req, report.Truncate(webtext.FromHTML(is.Description), 1024))
 	return sink.Observe(report.Observation{
-		Asset:        s.asset(),
+		Asset:        s.Asset(),
 		ToolID:       typ,
 		ToolSeverity: is.Severity,
 		Evidence:     report.Truncate(ev, 4<<10),
@@ -194,40 +195,5 @@ func requestLine(segs []segment) string {
 			break
 		}
 	}
-	return firstLine(string(b))
-}
-
-func joinText(parts ...string) string { return strings.Join(nonEmpty(parts...), "\n\n") }
-
-func nonEmpty(parts ...string) []string {
-	var out []string
-	for _, p := range parts {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// paramOf reads the input Burp names at the end of a location or caption:
-// "/p [id parameter]", "/p [b_id cookie]", "/p [email JSON parameter]",
-// "/p [x XML attribute within the name parameter]". Descriptions such as
-// "[name of an arbitrarily supplied URL parameter]" name no input.
-func paramOf(loc string) string {
-	m := paramRe.FindStringSubmatch(loc)
-	if m == nil {
-		return ""
-	}
-	p := m[1]
-	if i := strings.LastIndex(p, " within the "); i >= 0 {
-		p = p[i+len(" within the "):]
-	}
-	f := strings.Fields(p)
-	switch {
-	case len(f) == 1:
-		return f[0]
-	case len(f) == 2 && (f[1] == "JSON" || f[1] == "XML" || f[1] == "URL" || f[1] == "body" || f[1] == "multipart"):
-		return f[0]
-	}
-	return ""
+	return webtext.FirstLine(string(b))
 }

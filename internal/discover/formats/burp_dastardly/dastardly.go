@@ -15,6 +15,10 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/nonempty"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/webfinding"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/webtext"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/xmlx"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -50,8 +54,8 @@ type failure struct {
 }
 
 func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
-	dec := newXMLDecoder(r)
-	seen := assets{}
+	dec := xmlx.NewDecoder(r)
+	seen := webfinding.Assets{}
 	root := false
 	var suite, testcase string
 	n := 0
@@ -61,7 +65,7 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 			break
 		}
 		if err != nil {
-			return xmlError(dec, err)
+			return xmlx.Error(dec, err)
 		}
 		se, ok := tok.(xml.StartElement)
 		if !ok {
@@ -69,7 +73,7 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 		}
 		if !root {
 			if se.Name.Local != "testsuites" && se.Name.Local != "testsuite" {
-				return xmlErrorf(dec, "expected a JUnit <testsuites> root element, found <%s>", se.Name.Local)
+				return xmlx.Errorf(dec, "expected a JUnit <testsuites> root element, found <%s>", se.Name.Local)
 			}
 			root = true
 			if se.Name.Local == "testsuites" {
@@ -80,24 +84,24 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 		case "testsuite":
 			// Each suite is a crawled URL; its site is covered by the
 			// scan whether or not something was found there.
-			suite = attr(se, "name")
-			if s, ok := parseSite(suite, "https"); ok {
-				if err := seen.report(sink, s.asset()); err != nil {
+			suite = xmlx.Attr(se, "name")
+			if s, ok := webfinding.ParseSite(suite, "https"); ok {
+				if err := seen.Report(sink, s.Asset()); err != nil {
 					return err
 				}
 			}
 		case "testcase":
-			testcase = attr(se, "name")
+			testcase = xmlx.Attr(se, "name")
 		case "failure":
 			var f failure
 			if err := dec.DecodeElement(&f, &se); err != nil {
-				return xmlError(dec, err)
+				return xmlx.Error(dec, err)
 			}
 			obs, err := observation(suite, testcase, &f)
 			if err != nil {
-				return xmlErrorf(dec, "%v", err)
+				return xmlx.Errorf(dec, "%v", err)
 			}
-			if err := seen.report(sink, obs.Asset); err != nil {
+			if err := seen.Report(sink, obs.Asset); err != nil {
 				return err
 			}
 			if err := sink.Observe(obs); err != nil {
@@ -111,18 +115,9 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 		}
 	}
 	if !root {
-		return xmlErrorf(dec, "empty document: expected a Dastardly <testsuites> report")
+		return xmlx.Errorf(dec, "empty document: expected a Dastardly <testsuites> report")
 	}
 	return nil
-}
-
-func attr(se xml.StartElement, name string) string {
-	for _, a := range se.Attr {
-		if a.Name.Local == name {
-			return a.Value
-		}
-	}
-	return ""
 }
 
 // headings are the section titles of a Dastardly failure text.
@@ -146,7 +141,7 @@ func sections(text string) (fields, secs map[string]string) {
 	var b strings.Builder
 	flush := func() {
 		if cur != "" {
-			secs[cur] = tidy(b.String())
+			secs[cur] = webtext.Tidy(b.String())
 		}
 		b.Reset()
 	}
@@ -176,7 +171,7 @@ func observation(suite, testcase string, f *failure) (report.Observation, error)
 	if host == "" {
 		host = suite
 	}
-	s, ok := parseSite(host, "https")
+	s, ok := webfinding.ParseSite(host, "https")
 	if !ok {
 		return report.Observation{}, fmt.Errorf("Dastardly issue %q without a valid host (%q)", testcase, host)
 	}
@@ -192,11 +187,11 @@ func observation(suite, testcase string, f *failure) (report.Observation, error)
 	if sevWord == "" {
 		sevWord = fields["Severity"]
 	}
-	u := s.join(fields["Path"])
+	u := s.Join(fields["Path"])
 	req := ""
 	if ev := secs["Evidence"]; ev != "" {
 		_, after, _ := strings.Cut(ev, "Request:")
-		req = firstLine(after)
+		req = webtext.FirstLine(after)
 	}
 	method, _, _ := strings.Cut(req, " ")
 	var param string
@@ -206,12 +201,12 @@ func observation(suite, testcase string, f *failure) (report.Observation, error)
 	fd := model.Finding{
 		Kind:        model.KindWebWeakness,
 		Title:       name,
-		Description: joinText(secs["Issue Detail"], secs["Issue Background"]),
+		Description: nonempty.Join("\n\n", secs["Issue Detail"], secs["Issue Background"]),
 		Severity:    report.SeverityOr(sevWord, model.SevInfo),
 		RuleID:      name,
 		Location:    model.Location{URL: u, Method: method, Param: param, Port: s.Port, Protocol: s.Scheme},
-		Remediation: joinText(secs["Remediation Detail"], secs["Issue Remediation"], secs["Remediation Background"]),
-		References:  links(secs["References"]),
+		Remediation: nonempty.Join("\n\n", secs["Remediation Detail"], secs["Issue Remediation"], secs["Remediation Background"]),
+		References:  webtext.Links(secs["References"]),
 	}
 	for _, m := range cweRe.FindAllStringSubmatch(secs["Vulnerability Classifications"], -1) {
 		report.AddCWE(&fd, m[1])
@@ -221,24 +216,12 @@ func observation(suite, testcase string, f *failure) (report.Observation, error)
 		fd.Kind = model.KindVulnerability
 		fd.VulnID, fd.Aliases = report.VulnIDs(cves...)
 	}
-	ev := strings.Join(nonEmpty(req, report.Truncate(secs["Issue Detail"], 1024)), "\n")
+	ev := nonempty.Join("\n", req, report.Truncate(secs["Issue Detail"], 1024))
 	return report.Observation{
-		Asset:        s.asset(),
+		Asset:        s.Asset(),
 		ToolID:       name,
 		ToolSeverity: sevWord,
 		Evidence:     report.Truncate(ev, 4<<10),
 		Finding:      fd,
 	}, nil
-}
-
-func joinText(parts ...string) string { return strings.Join(nonEmpty(parts...), "\n\n") }
-
-func nonEmpty(parts ...string) []string {
-	var out []string
-	for _, p := range parts {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

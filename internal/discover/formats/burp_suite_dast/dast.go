@@ -17,6 +17,9 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/nonempty"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/webfinding"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/webtext"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -196,7 +199,7 @@ func (p *parser) inCapture(t token) {
 		if p.capDepth == 0 {
 			name := p.capName
 			p.capName = ""
-			p.captured(name, tidy(p.capture.String()))
+			p.captured(name, webtext.Tidy(p.capture.String()))
 			return
 		}
 	case t.kind == startToken && t.name == "a" && t.attr("href") != "":
@@ -240,7 +243,7 @@ func (p *parser) captured(name, text string) {
 				p.cur.classes += text + "\n"
 			case "request":
 				if p.cur.request == "" {
-					p.cur.request = firstLine(text)
+					p.cur.request = webtext.FirstLine(text)
 				}
 			default:
 				if _, ok := p.cur.sections[p.header]; !ok {
@@ -293,7 +296,7 @@ func (p *parser) finishDetail() {
 }
 
 func siteKey(base string) string {
-	if s, ok := parseSite(base, "https"); ok {
+	if s, ok := webfinding.ParseSite(base, "https"); ok {
 		return s.Origin
 	}
 	return ""
@@ -302,14 +305,14 @@ func siteKey(base string) string {
 var cweRe = regexp.MustCompile(`CWE-(\d+)`)
 
 func (p *parser) emit(ctx context.Context, sink report.Sink) error {
-	seen := assets{}
-	groups := newGrouper()
+	seen := webfinding.Assets{}
+	groups := webfinding.NewGrouper()
 	for _, in := range p.instances {
-		s, ok := parseSite(in.base, "https")
+		s, ok := webfinding.ParseSite(in.base, "https")
 		if !ok {
 			return p.z.errorf("issue %q on a site without a valid URL (%q)", in.title, in.base)
 		}
-		if err := seen.report(sink, s.asset()); err != nil {
+		if err := seen.Report(sink, s.Asset()); err != nil {
 			return err
 		}
 		d := p.detailsByKey[s.Origin+"\x00"+in.title]
@@ -319,15 +322,15 @@ func (p *parser) emit(ctx context.Context, sink report.Sink) error {
 		if d == nil {
 			d = &detail{sections: map[string]string{}}
 		}
-		u := s.join(in.path)
+		u := s.Join(in.path)
 		f := model.Finding{
 			Kind:        model.KindWebWeakness,
 			Title:       in.title,
-			Description: joinText(d.sections["issue detail"], d.sections["issue description"], d.sections["issue background"]),
+			Description: nonempty.Join("\n\n", d.sections["issue detail"], d.sections["issue description"], d.sections["issue background"]),
 			Severity:    report.SeverityOr(in.severity, model.SevInfo),
 			RuleID:      in.title,
 			Location:    model.Location{URL: u, Method: method(d.request), Port: s.Port, Protocol: s.Scheme},
-			Remediation: joinText(d.sections["issue remediation"], d.sections["remediation detail"], d.sections["remediation background"]),
+			Remediation: nonempty.Join("\n\n", d.sections["issue remediation"], d.sections["remediation detail"], d.sections["remediation background"]),
 			References:  httpLinks(d.refs),
 		}
 		for _, m := range cweRe.FindAllStringSubmatch(d.classes, -1) {
@@ -337,9 +340,9 @@ func (p *parser) emit(ctx context.Context, sink report.Sink) error {
 			f.Kind = model.KindVulnerability
 			f.VulnID, f.Aliases = report.VulnIDs(cves...)
 		}
-		ev := strings.Join(nonEmpty(d.request, report.Truncate(d.sections["issue detail"], 1024)), "\n")
-		groups.add(in.title, report.Observation{
-			Asset:        s.asset(),
+		ev := nonempty.Join("\n", d.request, report.Truncate(d.sections["issue detail"], 1024))
+		groups.Add(in.title, report.Observation{
+			Asset:        s.Asset(),
 			ToolID:       in.title,
 			ToolSeverity: in.severity,
 			Finding:      f,
@@ -347,13 +350,13 @@ func (p *parser) emit(ctx context.Context, sink report.Sink) error {
 	}
 	// Sites without issues are still covered by the scan.
 	if p.base != "" {
-		if s, ok := parseSite(p.base, "https"); ok {
-			if err := seen.report(sink, s.asset()); err != nil {
+		if s, ok := webfinding.ParseSite(p.base, "https"); ok {
+			if err := seen.Report(sink, s.Asset()); err != nil {
 				return err
 			}
 		}
 	}
-	return groups.flush(ctx, sink)
+	return groups.Flush(ctx, sink)
 }
 
 func method(requestLine string) string {
@@ -375,40 +378,4 @@ func httpLinks(refs []string) []string {
 		}
 	}
 	return out
-}
-
-func joinText(parts ...string) string { return strings.Join(nonEmpty(parts...), "\n\n") }
-
-func nonEmpty(parts ...string) []string {
-	var out []string
-	for _, p := range parts {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-var (
-	spaceRe = regexp.MustCompile(`[ \t\r\f\v\x{00a0}]+`)
-	blankRe = regexp.MustCompile(`\n{3,}`)
-)
-
-// tidy trims every line and drops runs of blank lines.
-func tidy(s string) string {
-	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimSpace(spaceRe.ReplaceAllString(l, " "))
-	}
-	return strings.TrimSpace(blankRe.ReplaceAllString(strings.Join(lines, "\n"), "\n\n"))
-}
-
-// firstLine is the first non-blank line of s.
-func firstLine(s string) string {
-	for _, l := range strings.Split(s, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			return l
-		}
-	}
-	return ""
 }

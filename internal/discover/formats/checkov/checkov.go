@@ -6,12 +6,14 @@
 package checkov
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"io"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/lead"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/nonempty"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/references"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -26,7 +28,7 @@ func (format) Version() int        { return 1 }
 func (format) Description() string { return "Checkov JSON report" }
 
 func (format) Detect(head []byte) int {
-	h := trimHead(head)
+	h := lead.Trim(head)
 	if len(h) == 0 || (h[0] != '{' && h[0] != '[') {
 		return 0
 	}
@@ -39,11 +41,6 @@ func (format) Detect(head []byte) int {
 		return 80
 	}
 	return 0
-}
-
-func trimHead(head []byte) []byte {
-	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
-	return bytes.TrimLeft(head, " \t\r\n")
 }
 
 type failedCheck struct {
@@ -82,9 +79,9 @@ type parser struct {
 }
 
 func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
-	br := skipBOM(r)
+	br := lead.SkipBOM(r)
 	peek, _ := br.Peek(4 << 10)
-	h := trimHead(peek)
+	h := lead.Trim(peek)
 	if len(h) == 0 {
 		return report.Errorf(0, "empty input: expected a Checkov JSON report")
 	}
@@ -172,10 +169,10 @@ func (p *parser) observe(c *failedCheck, checkType string) error {
 	}
 	fd := model.Finding{
 		Kind:     model.KindMisconfiguration,
-		Title:    firstNonEmpty(c.CheckName, c.CheckID),
+		Title:    nonempty.First(c.CheckName, c.CheckID),
 		Severity: model.SevMedium,
 		RuleID:   c.CheckID,
-		Location: model.Location{File: firstNonEmpty(c.FilePath, c.RepoFilePath), Resource: qualified(firstNonEmpty(c.FilePath, c.RepoFilePath), c.Resource)},
+		Location: model.Location{File: nonempty.First(c.FilePath, c.RepoFilePath), Resource: qualified(nonempty.First(c.FilePath, c.RepoFilePath), c.Resource)},
 	}
 	toolSev := ""
 	if c.Severity != nil && *c.Severity != "" {
@@ -198,7 +195,7 @@ func (p *parser) observe(c *failedCheck, checkType string) error {
 	if checkType != "" {
 		fd.Description = strings.TrimSpace("Check type: " + checkType + "\n" + fd.Description)
 	}
-	addRef(&fd, c.Guideline)
+	references.Add(&fd, c.Guideline)
 	toolID := c.CheckID
 	if checkType == "secrets" {
 		fd.Kind = model.KindSecret
@@ -211,7 +208,7 @@ func (p *parser) observe(c *failedCheck, checkType string) error {
 			fd.Component.FixedVersion = *v.FixedVersion
 		}
 		report.AddCVSS(&fd, v.Vector)
-		addRef(&fd, v.Link)
+		references.Add(&fd, v.Link)
 		if v.Description != "" {
 			fd.Description = v.Description
 		}
@@ -248,39 +245,4 @@ func qualified(file, resource string) string {
 		return resource
 	}
 	return file + ":" + resource
-}
-
-func addRef(fd *model.Finding, u string) {
-	u = strings.TrimSpace(u)
-	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
-		return
-	}
-	for _, have := range fd.References {
-		if have == u {
-			return
-		}
-	}
-	fd.References = append(fd.References, u)
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v = strings.TrimSpace(v); v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// skipBOM drops a UTF-8 byte order mark, which some Windows tools write and
-// the JSON decoder rejects.
-func skipBOM(r io.Reader) *bufio.Reader {
-	br, ok := r.(*bufio.Reader)
-	if !ok {
-		br = bufio.NewReaderSize(r, 64<<10)
-	}
-	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
-		_, _ = br.Discard(3)
-	}
-	return br
 }

@@ -1,6 +1,7 @@
 package ctemgeneric
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"net"
@@ -402,7 +403,7 @@ func buildFinding(r *rawFinding) (report.Observation, *fieldError) {
 		}
 	}
 
-	o.ToolID = firstNonEmpty(strings.TrimSpace(r.ID), f.RuleID, f.VulnID, f.Title)
+	o.ToolID = cmp.Or(strings.TrimSpace(r.ID), f.RuleID, f.VulnID, f.Title)
 	o.Anchor = strings.TrimSpace(r.Anchor)
 	o.Secret = strings.TrimSpace(r.Secret)
 	o.Evidence = strings.TrimSpace(r.Evidence)
@@ -444,15 +445,6 @@ func indexed(name string, i, n int) string {
 		return name
 	}
 	return fmt.Sprintf("%s[%d]", name, i)
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // severity maps the file's severity: a severity word, or a 0-10 score. With

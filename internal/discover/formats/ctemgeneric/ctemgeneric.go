@@ -19,6 +19,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/jsonx"
 	"github.com/ctemhq/ctem/internal/discover/report"
 )
 
@@ -75,31 +76,11 @@ func detectJSON(head []byte) bool {
 			s, ok := v.(string)
 			return err == nil && ok && strings.HasPrefix(s, versionPrefix)
 		}
-		if err := skipValue(dec); err != nil {
+		if err := jsonx.SkipValue(dec); err != nil {
 			return false
 		}
 	}
 	return false
-}
-
-func skipValue(dec *json.Decoder) error {
-	depth := 0
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		if d, ok := tok.(json.Delim); ok {
-			if d == '{' || d == '[' {
-				depth++
-			} else {
-				depth--
-			}
-		}
-		if depth == 0 {
-			return nil
-		}
-	}
 }
 
 func detectCSV(head []byte) bool {

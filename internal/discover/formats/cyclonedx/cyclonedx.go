@@ -39,6 +39,7 @@ import (
 	"io"
 	"regexp"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/xmlx"
 	"github.com/ctemhq/ctem/internal/discover/report"
 )
 
@@ -82,8 +83,7 @@ func (format) Detect(head []byte) int {
 			return 80
 		}
 	case '<':
-		dec := xml.NewDecoder(bytes.NewReader(trimmed))
-		dec.CharsetReader = charsetReader
+		dec := xmlx.NewDecoder(bytes.NewReader(trimmed))
 		for {
 			tok, err := dec.RawToken()
 			if err != nil {

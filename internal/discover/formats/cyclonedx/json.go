@@ -1,91 +1,35 @@
 package cyclonedx
 
 import (
-	"bytes"
-	"encoding/json"
 	"io"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/jsonx"
 	"github.com/ctemhq/ctem/internal/discover/report"
 )
 
-// text is a lenient string: BOM producers are not always careful with
-// types (issue_8022.json has a list where the spec says a string), and that
-// should not make a report unreadable. Lists are joined with ", ".
-type text string
-
-func (t *text) UnmarshalJSON(b []byte) error {
-	// Fast path for the common case, a string without escapes.
-	if n := len(b); n >= 2 && b[0] == '"' && b[n-1] == '"' {
-		if inner := b[1 : n-1]; bytes.IndexByte(inner, '\\') < 0 && bytes.IndexByte(inner, '"') < 0 && utf8.Valid(inner) {
-			*t = text(inner)
-			return nil
-		}
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*t = text(s)
-		return nil
-	}
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
-		return err
-	}
-	*t = text(flatten(v))
-	return nil
-}
-
-func (t text) String() string { return strings.TrimSpace(string(t)) }
-
-func flatten(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case json.Number:
-		return x.String()
-	case bool:
-		if x {
-			return "true"
-		}
-		return "false"
-	case []any:
-		parts := make([]string, 0, len(x))
-		for _, e := range x {
-			if s := flatten(e); s != "" {
-				parts = append(parts, s)
-			}
-		}
-		return strings.Join(parts, ", ")
-	}
-	return ""
-}
-
 type jSource struct {
-	Name text `json:"name"`
-	URL  text `json:"url"`
+	Name jsonx.Text `json:"name"`
+	URL  jsonx.Text `json:"url"`
 }
 
 type jProperty struct {
-	Name  text `json:"name"`
-	Value text `json:"value"`
+	Name  jsonx.Text `json:"name"`
+	Value jsonx.Text `json:"value"`
 }
 
 type jExternalRef struct {
-	Type text `json:"type"`
-	URL  text `json:"url"`
+	Type jsonx.Text `json:"type"`
+	URL  jsonx.Text `json:"url"`
 }
 
 type jComponent struct {
-	BomRef             text           `json:"bom-ref"`
-	Type               text           `json:"type"`
-	Group              text           `json:"group"`
-	Name               text           `json:"name"`
-	Version            text           `json:"version"`
-	PURL               text           `json:"purl"`
+	BomRef             jsonx.Text     `json:"bom-ref"`
+	Type               jsonx.Text     `json:"type"`
+	Group              jsonx.Text     `json:"group"`
+	Name               jsonx.Text     `json:"name"`
+	Version            jsonx.Text     `json:"version"`
+	PURL               jsonx.Text     `json:"purl"`
 	Components         []jComponent   `json:"components"`
 	Properties         []jProperty    `json:"properties"`
 	ExternalReferences []jExternalRef `json:"externalReferences"`
@@ -96,39 +40,39 @@ type jMetadata struct {
 }
 
 type jVuln struct {
-	ID         text     `json:"id"`
-	Source     *jSource `json:"source"`
+	ID         jsonx.Text `json:"id"`
+	Source     *jSource   `json:"source"`
 	References []struct {
-		ID     text     `json:"id"`
-		Source *jSource `json:"source"`
+		ID     jsonx.Text `json:"id"`
+		Source *jSource   `json:"source"`
 	} `json:"references"`
 	Ratings []struct {
-		Severity text `json:"severity"`
-		Method   text `json:"method"`
-		Vector   text `json:"vector"`
-		Score    text `json:"score"`
+		Severity jsonx.Text `json:"severity"`
+		Method   jsonx.Text `json:"method"`
+		Vector   jsonx.Text `json:"vector"`
+		Score    jsonx.Text `json:"score"`
 	} `json:"ratings"`
-	CWEs           []text `json:"cwes"`
-	Description    text   `json:"description"`
-	Detail         text   `json:"detail"`
-	Recommendation text   `json:"recommendation"`
-	Workaround     text   `json:"workaround"`
+	CWEs           []jsonx.Text `json:"cwes"`
+	Description    jsonx.Text   `json:"description"`
+	Detail         jsonx.Text   `json:"detail"`
+	Recommendation jsonx.Text   `json:"recommendation"`
+	Workaround     jsonx.Text   `json:"workaround"`
 	Advisories     []struct {
-		Title text `json:"title"`
-		URL   text `json:"url"`
+		Title jsonx.Text `json:"title"`
+		URL   jsonx.Text `json:"url"`
 	} `json:"advisories"`
 	Analysis *struct {
-		State         text   `json:"state"`
-		Justification text   `json:"justification"`
-		Response      []text `json:"response"`
-		Detail        text   `json:"detail"`
+		State         jsonx.Text   `json:"state"`
+		Justification jsonx.Text   `json:"justification"`
+		Response      []jsonx.Text `json:"response"`
+		Detail        jsonx.Text   `json:"detail"`
 	} `json:"analysis"`
 	Affects []struct {
-		Ref      text `json:"ref"`
+		Ref      jsonx.Text `json:"ref"`
 		Versions []struct {
-			Version text `json:"version"`
-			Range   text `json:"range"`
-			Status  text `json:"status"`
+			Version jsonx.Text `json:"version"`
+			Range   jsonx.Text `json:"range"`
+			Status  jsonx.Text `json:"status"`
 		} `json:"versions"`
 	} `json:"affects"`
 }
@@ -243,7 +187,7 @@ func (p *parser) jsonPass(r io.Reader, st *jsonState, second bool) error {
 		}
 		switch key {
 		case "bomFormat":
-			var v text
+			var v jsonx.Text
 			if err := s.Decode(&v); err != nil {
 				return err
 			}
@@ -256,7 +200,7 @@ func (p *parser) jsonPass(r io.Reader, st *jsonState, second bool) error {
 			st.isBOM = true
 			return s.Skip()
 		case "serialNumber":
-			var v text
+			var v jsonx.Text
 			if err := s.Decode(&v); err != nil {
 				return err
 			}

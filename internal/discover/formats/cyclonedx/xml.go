@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/xmlx"
 	"github.com/ctemhq/ctem/internal/discover/report"
 )
 
@@ -178,9 +178,7 @@ func (x *xmlParser) fail(err error) error {
 }
 
 func (p *parser) parseXML(r io.Reader) error {
-	dec := xml.NewDecoder(r)
-	dec.Strict = true
-	dec.CharsetReader = charsetReader
+	dec := xmlx.NewDecoder(r)
 	x := &xmlParser{parser: p, dec: dec}
 	if err := x.parse(); err != nil {
 		return x.fail(err)
@@ -364,48 +362,4 @@ func (x *xmlParser) registerXML(c *xComponent, emit bool) error {
 		}
 	}
 	return nil
-}
-
-// charsetReader accepts the single-byte encodings BOMs are sometimes
-// declared in; encoding/xml only reads UTF-8 by itself.
-func charsetReader(label string, input io.Reader) (io.Reader, error) {
-	switch strings.ToLower(strings.TrimSpace(label)) {
-	case "utf-8", "utf8", "us-ascii", "ascii":
-		return input, nil
-	case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "windows-1252", "cp1252":
-		return &latin1Reader{r: input}, nil
-	}
-	return nil, fmt.Errorf("unsupported XML encoding %q", label)
-}
-
-// latin1Reader decodes ISO-8859-1 to UTF-8 (windows-1252 differs only in
-// printable characters 0x80-0x9F, which BOMs do not use in practice).
-type latin1Reader struct {
-	r   io.Reader
-	buf []byte
-	out []byte
-}
-
-func (l *latin1Reader) Read(p []byte) (int, error) {
-	for len(l.out) == 0 {
-		if cap(l.buf) == 0 {
-			l.buf = make([]byte, 4096)
-		}
-		n, err := l.r.Read(l.buf[:cap(l.buf)])
-		for _, b := range l.buf[:n] {
-			l.out = utf8.AppendRune(l.out, rune(b))
-		}
-		if err != nil {
-			if len(l.out) == 0 {
-				return 0, err
-			}
-			break
-		}
-		if n == 0 {
-			break
-		}
-	}
-	n := copy(p, l.out)
-	l.out = l.out[n:]
-	return n, nil
 }

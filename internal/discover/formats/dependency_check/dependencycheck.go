@@ -6,12 +6,14 @@ package dependencycheck
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -425,14 +427,14 @@ func observe(asset report.AssetRef, d dependency, comp model.Component, v vuln, 
 		report.AddCVSS(&f, v3Vector(v.CVSSV3))
 	}
 	if v.CVSSV2 != nil {
-		report.AddCVSS(&f, v2Vector(v.CVSSV2.AV, v.CVSSV2.AC, firstNonEmpty(v.CVSSV2.Au, v.CVSSV2.Au2), v.CVSSV2.C, v.CVSSV2.I, v.CVSSV2.A, v.CVSSV2.Vector))
+		report.AddCVSS(&f, v2Vector(v.CVSSV2.AV, v.CVSSV2.AC, cmp.Or(v.CVSSV2.Au, v.CVSSV2.Au2), v.CVSSV2.C, v.CVSSV2.I, v.CVSSV2.A, v.CVSSV2.Vector))
 	}
 	if v.V1AV != "" {
 		report.AddCVSS(&f, v2Vector(v.V1AV, v.V1AC, v.V1Au, v.V1C, v.V1I, v.V1A, ""))
 	}
 	f.Severity = severity(v)
 	for _, ref := range v.References {
-		if u := strings.TrimSpace(ref.URL); u != "" && !contains(f.References, u) && len(f.References) < 30 {
+		if u := strings.TrimSpace(ref.URL); u != "" && !slices.Contains(f.References, u) && len(f.References) < 30 {
 			f.References = append(f.References, u)
 		}
 	}
@@ -447,7 +449,7 @@ func observe(asset report.AssetRef, d dependency, comp model.Component, v vuln, 
 			ev = append(ev, fmt.Sprintf("(+%d more copies)", len(d.Related)-5))
 			break
 		}
-		ev = append(ev, "also at: "+clean(firstNonEmpty(r.FilePath, r.FileName)))
+		ev = append(ev, "also at: "+clean(cmp.Or(r.FilePath, r.FileName)))
 	}
 	if suppressed {
 		// Suppressed in the Dependency-Check configuration: still present,
@@ -559,22 +561,4 @@ func v3Vector(c *cvssV3) string {
 	}
 	return fmt.Sprintf("CVSS:%s/AV:%s/AC:%s/PR:%s/UI:%s/S:%s/C:%s/I:%s/A:%s", version,
 		parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], parts[6], parts[7])
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

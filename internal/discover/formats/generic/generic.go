@@ -23,6 +23,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/csvx"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/hostid"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/jsonx"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -86,7 +89,7 @@ func (Format) Detect(head []byte) int {
 		return 0
 	}
 	line, _, _ := bytes.Cut(trimmed, []byte("\n"))
-	cols := header(readCSVLine(string(bytes.TrimRight(line, "\r"))))
+	cols := csvx.Header(csvx.ReadLine(string(bytes.TrimRight(line, "\r"))))
 	if _, ok := cols["title"]; !ok {
 		return 0
 	}
@@ -128,7 +131,7 @@ func detectJSON(head []byte) int {
 			return 0 // ctem's own findings format
 		}
 		if key != "findings" {
-			if skipValue(dec) != nil {
+			if jsonx.SkipValue(dec) != nil {
 				return 0
 			}
 			continue
@@ -154,7 +157,7 @@ func detectJSON(head []byte) int {
 				unknown++
 			}
 			seen[k] = true
-			if skipValue(dec) != nil {
+			if jsonx.SkipValue(dec) != nil {
 				break
 			}
 		}
@@ -180,27 +183,6 @@ func detectJSON(head []byte) int {
 		return 0
 	}
 	return 0
-}
-
-func skipValue(dec *json.Decoder) error {
-	depth := 0
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		if d, ok := tok.(json.Delim); ok {
-			switch d {
-			case '{', '[':
-				depth++
-			default:
-				depth--
-			}
-		}
-		if depth == 0 {
-			return nil
-		}
-	}
 }
 
 // Parse implements report.Format.
@@ -454,7 +436,7 @@ func build(scheme, host string, port int, path, query, fragment, raw string) (en
 			loc: model.Location{URL: full, Port: port, Protocol: scheme},
 		}, true
 	}
-	ref := report.AssetRef{Kind: model.AssetHost, Name: host, Identifiers: []model.Identifier{hostIdentifier(host)}}
+	ref := report.AssetRef{Kind: model.AssetHost, Name: host, Identifiers: []model.Identifier{hostid.Of(host)}}
 	loc := model.Location{Port: port, Protocol: scheme}
 	if p := strings.Trim(path, "/"); p != "" {
 		// A path without a web scheme: keep it as written.
@@ -464,19 +446,6 @@ func build(scheme, host string, port int, path, query, fragment, raw string) (en
 		}
 	}
 	return endpoint{asset: ref, loc: loc}, true
-}
-
-func hostIdentifier(s string) model.Identifier {
-	if a, err := netip.ParseAddr(s); err == nil {
-		if a.Is4() || a.Is4In6() {
-			return model.Identifier{Kind: model.IDIPv4, Value: a.Unmap().String()}
-		}
-		return model.Identifier{Kind: model.IDIPv6, Value: a.String()}
-	}
-	if strings.Contains(s, ".") {
-		return model.Identifier{Kind: model.IDFQDN, Value: s}
-	}
-	return model.Identifier{Kind: model.IDHostname, Value: s}
 }
 
 // ---- JSON ----
@@ -652,36 +621,15 @@ func parseBool(s string) tristate {
 
 // ---- CSV ----
 
-func readCSVLine(line string) []string {
-	r := csv.NewReader(strings.NewReader(line))
-	r.FieldsPerRecord = -1
-	rec, err := r.Read()
-	if err != nil {
-		return nil
-	}
-	return rec
-}
-
-func header(rec []string) map[string]int {
-	cols := map[string]int{}
-	for i, c := range rec {
-		c = strings.ToLower(strings.TrimSpace(c))
-		if _, dup := cols[c]; !dup {
-			cols[c] = i
-		}
-	}
-	return cols
-}
-
 func (p *parser) parseCSV(ctx context.Context, r io.Reader) error {
 	cr := csv.NewReader(r)
 	cr.ReuseRecord = true
 	cr.FieldsPerRecord = -1
 	head, err := cr.Read()
 	if err != nil {
-		return csvErr(cr, err)
+		return csvx.Error(cr, err, "a generic findings CSV header")
 	}
-	cols := header(head)
+	cols := csvx.Header(head)
 	if _, ok := cols["title"]; !ok {
 		return report.AtLine(1, 1, errors.New(`expected a generic findings CSV header with a "Title" column`))
 	}
@@ -702,7 +650,7 @@ func (p *parser) parseCSV(ctx context.Context, r io.Reader) error {
 			return nil
 		}
 		if err != nil {
-			return csvErr(cr, err)
+			return csvx.Error(cr, err, "a generic findings CSV header")
 		}
 		if len(rec) == 1 && rec[0] == "" {
 			continue
@@ -748,15 +696,4 @@ func (p *parser) parseCSV(ctx context.Context, r io.Reader) error {
 			return err
 		}
 	}
-}
-
-func csvErr(cr *csv.Reader, err error) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return report.AtLine(pe.Line, pe.Column, err)
-	}
-	if errors.Is(err, io.EOF) {
-		return report.AtLine(1, 1, errors.New("empty input: expected a generic findings CSV header"))
-	}
-	return report.AtOffset(cr.InputOffset(), err)
 }

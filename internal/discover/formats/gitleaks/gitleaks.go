@@ -5,6 +5,7 @@ package gitleaks
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -208,7 +209,7 @@ func severity(rule string) model.Severity {
 
 func description(l leak, name string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Gitleaks rule %q matched a secret (%s)", firstNonEmpty(l.RuleID, l.Rule), name)
+	fmt.Fprintf(&b, "Gitleaks rule %q matched a secret (%s)", cmp.Or(l.RuleID, l.Rule), name)
 	if tags := tags(l.Tags); len(tags) > 0 {
 		fmt.Fprintf(&b, "; tags: %s", strings.Join(tags, ", "))
 	}
@@ -303,13 +304,4 @@ func tags(raw json.RawMessage) []string {
 		return out
 	}
 	return nil
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -13,11 +13,12 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/package-url/packageurl-go"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/jsonx"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/versioncmp"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -247,7 +248,7 @@ func (p *parser) stream(r io.Reader) error {
 		off := dec.InputOffset()
 		var m message
 		if err := dec.Decode(&m); err != nil {
-			return jsonErr(dec, err)
+			return jsonx.Error(dec, err)
 		}
 		if err := p.message(i, off, m); err != nil {
 			return err
@@ -257,24 +258,9 @@ func (p *parser) stream(r io.Reader) error {
 		if err == nil {
 			return report.Errorf(dec.InputOffset(), "expected a govulncheck message object")
 		}
-		return jsonErr(dec, err)
+		return jsonx.Error(dec, err)
 	}
 	return nil
-}
-
-func jsonErr(dec *json.Decoder, err error) error {
-	if errors.Is(err, io.EOF) {
-		err = io.ErrUnexpectedEOF
-	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return &report.ParseError{Offset: se.Offset, Err: err}
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return &report.ParseError{Offset: te.Offset, Err: err}
-	}
-	return report.AtOffset(dec.InputOffset(), err)
 }
 
 func (p *parser) message(i int, off int64, m message) error {
@@ -596,10 +582,10 @@ func fixedFor(o *osvRecord, module, installed string) string {
 		for _, rg := range a.Ranges {
 			for _, ev := range rg.Events {
 				v := ev["fixed"]
-				if v == "" || (inst != "" && compareVersions(v, inst) <= 0) {
+				if v == "" || (inst != "" && versioncmp.Compare(v, inst) <= 0) {
 					continue
 				}
-				if best == "" || compareVersions(v, best) < 0 {
+				if best == "" || versioncmp.Compare(v, best) < 0 {
 					best = v
 				}
 			}
@@ -609,40 +595,4 @@ func fixedFor(o *osvRecord, module, installed string) string {
 		best = "v" + best
 	}
 	return best
-}
-
-var segRe = regexp.MustCompile(`\d+|[A-Za-z]+`)
-
-// compareVersions compares versions segment by segment, numbers
-// numerically; a number sorts after a word (1.0.0 after 1.0.0-rc1).
-func compareVersions(a, b string) int {
-	as, bs := segRe.FindAllString(a, -1), segRe.FindAllString(b, -1)
-	for i := 0; i < len(as) || i < len(bs); i++ {
-		if i >= len(as) {
-			return -1
-		}
-		if i >= len(bs) {
-			return 1
-		}
-		x, ex := strconv.ParseUint(as[i], 10, 64)
-		y, ey := strconv.ParseUint(bs[i], 10, 64)
-		switch {
-		case ex == nil && ey == nil:
-			if x != y {
-				if x < y {
-					return -1
-				}
-				return 1
-			}
-		case ex == nil:
-			return 1
-		case ey == nil:
-			return -1
-		default:
-			if c := strings.Compare(as[i], bs[i]); c != 0 {
-				return c
-			}
-		}
-	}
-	return 0
 }

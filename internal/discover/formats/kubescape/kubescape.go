@@ -8,7 +8,6 @@
 package kubescape
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -17,6 +16,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/assetref"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/lead"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/nonempty"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -126,7 +128,7 @@ type rawResult struct {
 }
 
 func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
-	js := report.NewJSONStream(skipBOM(r))
+	js := report.NewJSONStream(lead.SkipBOM(r))
 	p := &parser{objects: map[string]object{}, controls: map[string]control{}}
 	recognized := false
 	// The summary with control names and scores is written after the
@@ -227,16 +229,16 @@ func (p *parser) addObject(rr *rawResource) {
 	o := rr.Object
 	obj := object{
 		kind:       o.Kind,
-		name:       firstNonEmpty(o.Metadata.Name, o.Name),
-		namespace:  firstNonEmpty(o.Metadata.Namespace, o.Namespace),
+		name:       nonempty.First(o.Metadata.Name, o.Name),
+		namespace:  nonempty.First(o.Metadata.Namespace, o.Namespace),
 		apiVersion: o.APIVersion,
 	}
 	// Resource ids of objects read from files carry "path=<hash>"; such
 	// objects (and the related objects merged with them) are manifests.
 	if strings.Contains(rr.ResourceID, "path=") || rr.Source != nil {
-		obj.file = firstNonEmpty(o.SourcePath, "")
+		obj.file = nonempty.First(o.SourcePath, "")
 		if rr.Source != nil {
-			obj.file = firstNonEmpty(rr.Source.RelativePath, rr.Source.Path, obj.file)
+			obj.file = nonempty.First(rr.Source.RelativePath, rr.Source.Path, obj.file)
 		}
 		p.fileScan = true
 	}
@@ -248,9 +250,9 @@ func (p *parser) addObject(rr *rawResource) {
 		}
 		parts := strings.Split(id, "/")
 		if len(parts) >= 3 {
-			obj.kind = firstNonEmpty(obj.kind, parts[len(parts)-2])
-			obj.name = firstNonEmpty(obj.name, parts[len(parts)-1])
-			obj.namespace = firstNonEmpty(obj.namespace, parts[len(parts)-3])
+			obj.kind = nonempty.First(obj.kind, parts[len(parts)-2])
+			obj.name = nonempty.First(obj.name, parts[len(parts)-1])
+			obj.namespace = nonempty.First(obj.namespace, parts[len(parts)-3])
 		}
 	}
 	obj.related = relatedObjects(o.RelatedObjects)
@@ -282,7 +284,7 @@ func relatedObjects(raw json.RawMessage) []string {
 	}
 	var out []string
 	for _, r := range list {
-		if name := firstNonEmpty(r.Metadata.Name, r.Name); r.Kind != "" && name != "" {
+		if name := nonempty.First(r.Metadata.Name, r.Name); r.Kind != "" && name != "" {
 			// Manifests can define the same binding twice; the file tells
 			// which one grants the access.
 			if r.SourcePath != "" {
@@ -366,10 +368,10 @@ func (p *parser) asset(id string) (report.AssetRef, string) {
 		cloudID = p.cluster + ":" + base
 	}
 	attrs := map[string]string{"provider": "kubernetes"}
-	setAttr(attrs, "cluster", p.cluster)
-	setAttr(attrs, "namespace", o.namespace)
-	setAttr(attrs, "kind", o.kind)
-	setAttr(attrs, "api_version", o.apiVersion)
+	assetref.SetAttr(attrs, "cluster", p.cluster)
+	assetref.SetAttr(attrs, "namespace", o.namespace)
+	assetref.SetAttr(attrs, "kind", o.kind)
+	assetref.SetAttr(attrs, "api_version", o.apiVersion)
 	return report.AssetRef{
 		Kind:        model.AssetCloud,
 		Name:        base,
@@ -417,7 +419,7 @@ func (p *parser) flush(sink report.Sink) error {
 		}
 		fd := model.Finding{
 			Kind:        model.KindMisconfiguration,
-			Title:       firstNonEmpty(f.name, c.Name, f.controlID),
+			Title:       nonempty.First(f.name, c.Name, f.controlID),
 			Description: report.Truncate(strings.TrimSpace(c.Description), 8<<10),
 			Severity:    sev,
 			RuleID:      f.controlID,
@@ -450,32 +452,4 @@ func (p *parser) flush(sink report.Sink) error {
 		}
 	}
 	return nil
-}
-
-func setAttr(m map[string]string, k, v string) {
-	if v = strings.TrimSpace(v); v != "" {
-		m[k] = v
-	}
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v = strings.TrimSpace(v); v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// skipBOM drops a UTF-8 byte order mark, which some Windows tools write and
-// the JSON decoder rejects.
-func skipBOM(r io.Reader) *bufio.Reader {
-	br, ok := r.(*bufio.Reader)
-	if !ok {
-		br = bufio.NewReaderSize(r, 64<<10)
-	}
-	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
-		_, _ = br.Discard(3)
-	}
-	return br
 }

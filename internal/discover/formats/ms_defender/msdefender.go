@@ -15,12 +15,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"path"
 	"regexp"
 	"sort"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/hostid"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -327,7 +327,7 @@ func (p *parser) asset(id string) report.AssetRef {
 			ref.Identifiers = append(ref.Identifiers, model.Identifier{Kind: kind, Value: low})
 		}
 	}
-	if ip := ipIdentifier(str(m.LastIP)); ip != (model.Identifier{}) {
+	if ip, ok := hostid.Address(strings.TrimSpace(str(m.LastIP))); ok {
 		ref.Identifiers = append(ref.Identifiers, ip)
 	}
 	for _, mac := range macs(m) {
@@ -363,17 +363,6 @@ func (p *parser) asset(id string) report.AssetRef {
 	return ref
 }
 
-func ipIdentifier(s string) model.Identifier {
-	a, err := netip.ParseAddr(strings.TrimSpace(s))
-	if err != nil {
-		return model.Identifier{}
-	}
-	if a.Is4() || a.Is4In6() {
-		return model.Identifier{Kind: model.IDIPv4, Value: a.Unmap().String()}
-	}
-	return model.Identifier{Kind: model.IDIPv6, Value: a.String()}
-}
-
 var psObjectRe = regexp.MustCompile(`(\w+)=([^;}]*)`)
 
 // macs returns the MAC addresses of the device's interfaces that are up.
@@ -404,40 +393,13 @@ func macs(m *machine) []string {
 		if !strings.EqualFold(a.Status, "up") || strings.Contains(strings.ToLower(a.Type), "loopback") {
 			continue
 		}
-		if mac := normalizeMAC(a.MAC); mac != "" && !seen[mac] {
+		if mac := hostid.MAC(a.MAC); mac != "" && mac != "00:00:00:00:00:00" && !seen[mac] {
 			seen[mac] = true
 			out = append(out, mac)
 		}
 	}
 	sort.Strings(out)
 	return out
-}
-
-func normalizeMAC(s string) string {
-	var hex []byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9', c >= 'a' && c <= 'f':
-			hex = append(hex, c)
-		case c >= 'A' && c <= 'F':
-			hex = append(hex, c+('a'-'A'))
-		case c == ':' || c == '-' || c == '.':
-		default:
-			return ""
-		}
-	}
-	if len(hex) != 12 || string(hex) == "000000000000" {
-		return ""
-	}
-	var b strings.Builder
-	for i := 0; i < 12; i += 2 {
-		if i > 0 {
-			b.WriteByte(':')
-		}
-		b.Write(hex[i : i+2])
-	}
-	return b.String()
 }
 
 // ---- zip ----

@@ -11,10 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"strconv"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/hostid"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/xmlx"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -39,7 +40,7 @@ func (Format) Detect(head []byte) int {
 	if !bytes.Contains(head, []byte("NexposeReport")) {
 		return 0 // cheap refusal: detection runs every format on every file
 	}
-	name, attrs := rootElement(head)
+	name, attrs := xmlx.RootElement(head)
 	if name != "NexposeReport" {
 		return 0
 	}
@@ -136,9 +137,7 @@ type parser struct {
 
 // Parse implements report.Format.
 func (Format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
-	dec := xml.NewDecoder(r)
-	dec.Strict = true
-	dec.CharsetReader = charsetReader
+	dec := xmlx.NewDecoder(r)
 	p := &parser{sink: sink, seen: map[string]bool{}, defs: map[string]*xVuln{}}
 	root := false
 	depth := 0
@@ -151,14 +150,14 @@ func (Format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 			break
 		}
 		if err != nil {
-			return xmlErr(dec, err)
+			return xmlx.TruncatedError(dec, err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			depth++
 			if !root {
 				if t.Name.Local != "NexposeReport" {
-					return xmlErr(dec, fmt.Errorf("expected a <NexposeReport> root element, found <%s>", t.Name.Local))
+					return xmlx.Errorf(dec, "expected a <NexposeReport> root element, found <%s>", t.Name.Local)
 				}
 				root = true
 				continue
@@ -167,7 +166,7 @@ func (Format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 			case t.Name.Local == "node" && depth == 3:
 				var n xNode
 				if err := dec.DecodeElement(&n, &t); err != nil {
-					return xmlErr(dec, err)
+					return xmlx.TruncatedError(dec, err)
 				}
 				depth--
 				if err := p.node(&n); err != nil {
@@ -176,7 +175,7 @@ func (Format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 			case t.Name.Local == "vulnerability" && depth == 3:
 				var v xVuln
 				if err := dec.DecodeElement(&v, &t); err != nil {
-					return xmlErr(dec, err)
+					return xmlx.TruncatedError(dec, err)
 				}
 				depth--
 				id := strings.ToLower(v.ID)
@@ -376,7 +375,7 @@ func hostRef(n *xNode) (report.AssetRef, bool) {
 	if addr != "" {
 		ref.Identifiers = append(ref.Identifiers, hostIdentifier(addr))
 	}
-	if mac := normalizeMAC(n.Hardware); mac != "" {
+	if mac := hostid.MAC(n.Hardware); mac != "" {
 		ref.Identifiers = append(ref.Identifiers, model.Identifier{Kind: model.IDMAC, Value: mac})
 	}
 	if len(ref.Identifiers) == 0 {
@@ -419,47 +418,14 @@ func bestOS(list []xOS) string {
 	return best
 }
 
+// hostIdentifier names a host by its address or, without the root's
+// trailing dot, its name.
 func hostIdentifier(s string) model.Identifier {
 	s = strings.ToLower(strings.TrimSpace(s))
-	if a, err := netip.ParseAddr(s); err == nil {
-		if a.Is4() || a.Is4In6() {
-			return model.Identifier{Kind: model.IDIPv4, Value: a.Unmap().String()}
-		}
-		return model.Identifier{Kind: model.IDIPv6, Value: a.String()}
+	if id, ok := hostid.Address(s); ok {
+		return id
 	}
-	s = strings.TrimSuffix(s, ".")
-	if strings.Contains(s, ".") {
-		return model.Identifier{Kind: model.IDFQDN, Value: s}
-	}
-	return model.Identifier{Kind: model.IDHostname, Value: s}
-}
-
-// normalizeMAC writes "001122334455" or "00-11-22-..." as 00:11:22:33:44:55.
-func normalizeMAC(s string) string {
-	var hex []byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9', c >= 'a' && c <= 'f':
-			hex = append(hex, c)
-		case c >= 'A' && c <= 'F':
-			hex = append(hex, c+('a'-'A'))
-		case c == ':' || c == '-' || c == '.':
-		default:
-			return ""
-		}
-	}
-	if len(hex) != 12 {
-		return ""
-	}
-	var b strings.Builder
-	for i := 0; i < 12; i += 2 {
-		if i > 0 {
-			b.WriteByte(':')
-		}
-		b.Write(hex[i : i+2])
-	}
-	return b.String()
+	return hostid.Name(strings.TrimSuffix(s, "."))
 }
 
 func dedupIDs(ids []model.Identifier) []model.Identifier {
@@ -542,71 +508,4 @@ func space(b *strings.Builder) {
 	if s != "" && !strings.HasSuffix(s, "\n") && !strings.HasSuffix(s, " ") && !strings.HasSuffix(s, "- ") {
 		b.WriteByte(' ')
 	}
-}
-
-// rootElement returns the name and attributes of the first element in head,
-// tolerating a head cut anywhere after it.
-func rootElement(head []byte) (string, []xml.Attr) {
-	dec := xml.NewDecoder(bytes.NewReader(head))
-	dec.Strict = false
-	dec.CharsetReader = charsetReader
-	for i := 0; i < 64; i++ {
-		tok, err := dec.Token()
-		if err != nil {
-			return "", nil
-		}
-		if se, ok := tok.(xml.StartElement); ok {
-			return se.Name.Local, se.Attr
-		}
-	}
-	return "", nil
-}
-
-// charsetReader accepts the single-byte encodings some exporters declare
-// and decodes them as Latin-1 (windows-1252's printable range differs only
-// in 0x80-0x9F, which scanner reports do not use for markup).
-func charsetReader(label string, input io.Reader) (io.Reader, error) {
-	switch strings.ToLower(strings.TrimSpace(label)) {
-	case "utf-8", "utf8", "us-ascii", "ascii":
-		return input, nil
-	case "iso-8859-1", "latin1", "latin-1", "iso8859-1", "windows-1252", "cp1252":
-		return &latin1Reader{r: input}, nil
-	}
-	return nil, fmt.Errorf("unsupported XML encoding %q", label)
-}
-
-type latin1Reader struct {
-	r   io.Reader
-	buf []byte
-}
-
-func (l *latin1Reader) Read(p []byte) (int, error) {
-	if len(p) < 2 {
-		return 0, io.ErrShortBuffer
-	}
-	n := len(p) / 2
-	if cap(l.buf) < n {
-		l.buf = make([]byte, n)
-	}
-	m, err := l.r.Read(l.buf[:n])
-	out := 0
-	for _, c := range l.buf[:m] {
-		if c < 0x80 {
-			p[out] = c
-			out++
-		} else {
-			p[out] = 0xC0 | c>>6
-			p[out+1] = 0x80 | c&0x3F
-			out += 2
-		}
-	}
-	return out, err
-}
-
-func xmlErr(dec *xml.Decoder, err error) error {
-	if errors.Is(err, io.EOF) {
-		err = fmt.Errorf("truncated XML: %w", io.ErrUnexpectedEOF)
-	}
-	line, col := dec.InputPos()
-	return report.AtLine(line, col, err)
 }

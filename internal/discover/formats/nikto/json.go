@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/webfinding"
 	"github.com/ctemhq/ctem/internal/discover/report"
 )
 
@@ -22,8 +23,8 @@ type jsonVuln struct {
 // vulnerabilities are decoded one at a time.
 func parseJSON(ctx context.Context, r io.Reader, sink report.Sink, first byte) error {
 	js := report.NewJSONStream(r)
-	seen := assets{}
-	groups := newGrouper()
+	seen := webfinding.Assets{}
+	groups := webfinding.NewGrouper()
 	hosts := 0
 	one := func() error {
 		hosts++
@@ -78,12 +79,12 @@ func parseJSON(ctx context.Context, r io.Reader, sink report.Sink, first byte) e
 		if !validPort(port) {
 			return report.Errorf(js.Offset(), "Nikto JSON target %q with an invalid port %q", host, port)
 		}
-		s, ok := parseSite(schemeFor(port)+"://"+joinHostPort(host, port), "http")
+		s, ok := webfinding.ParseSite(schemeFor(port)+"://"+joinHostPort(host, port), "http")
 		if !ok {
 			return report.Errorf(js.Offset(), "Nikto JSON target with an invalid host %q", host)
 		}
-		t := target{site: s, ip: strings.TrimSpace(ip)}
-		if err := seen.report(sink, t.asset()); err != nil {
+		t := target{Site: s, ip: strings.TrimSpace(ip)}
+		if err := seen.Report(sink, t.asset()); err != nil {
 			return err
 		}
 		for _, v := range vulns {
@@ -103,5 +104,5 @@ func parseJSON(ctx context.Context, r io.Reader, sink report.Sink, first byte) e
 	if err := js.End(); err != nil {
 		return err
 	}
-	return groups.flush(ctx, sink)
+	return groups.Flush(ctx, sink)
 }

@@ -18,6 +18,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/lead"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/webfinding"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/webtext"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -54,7 +57,7 @@ func (format) Detect(head []byte) int {
 
 func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 	br := bufio.NewReader(r)
-	c, off, err := firstByte(br)
+	c, off, err := lead.Peek(br, "a Nikto report")
 	if err != nil {
 		return err
 	}
@@ -67,40 +70,14 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 	return report.Errorf(off, "expected a Nikto XML or JSON report, found %q", c)
 }
 
-// firstByte skips a byte order mark and white space and returns the first
-// byte without consuming it.
-func firstByte(br *bufio.Reader) (byte, int64, error) {
-	var off int64
-	if bom, err := br.Peek(3); err == nil && bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
-		_, _ = br.Discard(3)
-		off = 3
-	}
-	for {
-		b, err := br.Peek(1)
-		if err != nil {
-			if err == io.EOF {
-				return 0, off, report.Errorf(off, "empty input: expected a Nikto report")
-			}
-			return 0, off, report.AtOffset(off, err)
-		}
-		switch b[0] {
-		case ' ', '\t', '\r', '\n':
-			_, _ = br.Discard(1)
-			off++
-			continue
-		}
-		return b[0], off, nil
-	}
-}
-
 // target is a scanned web server with the address Nikto resolved.
 type target struct {
-	site
+	webfinding.Site
 	ip string
 }
 
 func (t target) asset() report.AssetRef {
-	a := t.site.asset()
+	a := t.Site.Asset()
 	if ip := net.ParseIP(t.ip); ip != nil && ip.String() != t.Host {
 		// Kept for reference, not as an identifier: many web
 		// applications share one address (CDNs, virtual hosts).
@@ -123,7 +100,7 @@ type item struct {
 	id, osvdb, method, uri, msg, refs string
 }
 
-func add(groups *grouper, t target, it item) {
+func add(groups *webfinding.Grouper, t target, it item) {
 	msg := strings.TrimSpace(it.msg)
 	if msg == "" {
 		msg = "Nikto check " + it.id
@@ -137,7 +114,7 @@ func add(groups *grouper, t target, it item) {
 	if osvdb != "" && osvdb != "0" {
 		sev, word = model.SevMedium, "OSVDB-"+osvdb
 	}
-	u := t.join(it.uri)
+	u := t.Join(it.uri)
 	method := strings.TrimSpace(it.method)
 	f := model.Finding{
 		Kind:       model.KindWebWeakness,
@@ -145,7 +122,7 @@ func add(groups *grouper, t target, it item) {
 		Severity:   sev,
 		RuleID:     id,
 		Location:   model.Location{URL: u, Method: method, Port: t.Port, Protocol: t.Scheme},
-		References: links(it.refs),
+		References: webtext.Links(it.refs),
 	}
 	if cves := report.FindCVEs(msg + " " + it.refs); len(cves) > 0 {
 		f.Kind = model.KindVulnerability
@@ -156,7 +133,7 @@ func add(groups *grouper, t target, it item) {
 	if word != "info" {
 		ev += "\n" + word
 	}
-	groups.add(msg, report.Observation{
+	groups.Add(msg, report.Observation{
 		Asset:        t.asset(),
 		ToolID:       id,
 		ToolSeverity: word,

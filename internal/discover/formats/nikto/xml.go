@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/webfinding"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/xmlx"
 	"github.com/ctemhq/ctem/internal/discover/report"
 )
 
@@ -20,9 +22,9 @@ type xmlItem struct {
 
 // parseXML streams <scandetails> elements and their <item>s.
 func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
-	dec := newXMLDecoder(r)
-	seen := assets{}
-	groups := newGrouper()
+	dec := xmlx.NewDecoder(r)
+	seen := webfinding.Assets{}
+	groups := webfinding.NewGrouper()
 	root := false
 	var cur target
 	known := false
@@ -33,7 +35,7 @@ func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
 			break
 		}
 		if err != nil {
-			return xmlError(dec, err)
+			return xmlx.Error(dec, err)
 		}
 		se, ok := tok.(xml.StartElement)
 		if !ok {
@@ -41,7 +43,7 @@ func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
 		}
 		if !root {
 			if se.Name.Local != "niktoscan" {
-				return xmlErrorf(dec, "expected a <niktoscan> root element, found <%s>", se.Name.Local)
+				return xmlx.Errorf(dec, "expected a <niktoscan> root element, found <%s>", se.Name.Local)
 			}
 			root = true
 			continue
@@ -50,18 +52,18 @@ func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
 		case "scandetails":
 			cur, known = xmlTarget(se)
 			if !known {
-				return xmlErrorf(dec, "Nikto <scandetails> without a usable sitename or target host")
+				return xmlx.Errorf(dec, "Nikto <scandetails> without a usable sitename or target host")
 			}
-			if err := seen.report(sink, cur.asset()); err != nil {
+			if err := seen.Report(sink, cur.asset()); err != nil {
 				return err
 			}
 		case "item":
 			var it xmlItem
 			if err := dec.DecodeElement(&it, &se); err != nil {
-				return xmlError(dec, err)
+				return xmlx.Error(dec, err)
 			}
 			if !known {
-				return xmlErrorf(dec, "Nikto <item> outside a <scandetails>")
+				return xmlx.Errorf(dec, "Nikto <item> outside a <scandetails>")
 			}
 			add(groups, cur, item{id: it.ID, osvdb: it.OSVDB, method: it.Method, uri: it.URI, msg: cdataFix(it.Desc), refs: it.References})
 			if n++; n%256 == 0 {
@@ -72,9 +74,9 @@ func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
 		}
 	}
 	if !root {
-		return xmlErrorf(dec, "empty document: expected a <niktoscan> report")
+		return xmlx.Errorf(dec, "empty document: expected a <niktoscan> report")
 	}
-	return groups.flush(ctx, sink)
+	return groups.Flush(ctx, sink)
 }
 
 // xmlTarget reads the target of a <scandetails>: its sitename, else its
@@ -90,8 +92,8 @@ func xmlTarget(se xml.StartElement) (target, bool) {
 	}
 	ip := get("targetip")
 	port := get("targetport")
-	if s, ok := parseSite(get("sitename"), schemeFor(port)); ok {
-		return target{site: s, ip: ip}, true
+	if s, ok := webfinding.ParseSite(get("sitename"), schemeFor(port)); ok {
+		return target{Site: s, ip: ip}, true
 	}
 	host := get("targethostname")
 	if host == "" {
@@ -100,8 +102,8 @@ func xmlTarget(se xml.StartElement) (target, bool) {
 	if host == "" || !validPort(port) {
 		return target{}, false
 	}
-	s, ok := parseSite(schemeFor(port)+"://"+joinHostPort(host, port), "http")
-	return target{site: s, ip: ip}, ok
+	s, ok := webfinding.ParseSite(schemeFor(port)+"://"+joinHostPort(host, port), "http")
+	return target{Site: s, ip: ip}, ok
 }
 
 // cdataFix undoes a Nikto 2.1.6 bug that writes descriptions as

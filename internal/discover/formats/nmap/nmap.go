@@ -6,6 +6,7 @@ package nmap
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/xml"
 	"errors"
@@ -14,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/nonempty"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/xmlx"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -44,7 +47,7 @@ func (format) Detect(head []byte) int {
 	}
 	// The root must be the first element: anything before it may only be the
 	// prolog (declaration, doctype, stylesheet, comments).
-	if !onlyProlog(head[:i]) {
+	if !xmlx.OnlyProlog(head[:i]) {
 		return 0
 	}
 	rest := head[i:]
@@ -58,32 +61,6 @@ func (format) Detect(head []byte) int {
 		return 60
 	}
 	return 85
-}
-
-// onlyProlog reports whether b holds nothing but XML prolog constructs.
-func onlyProlog(b []byte) bool {
-	for {
-		b = bytes.TrimLeft(b, " \t\r\n")
-		if len(b) == 0 {
-			return true
-		}
-		var end []byte
-		switch {
-		case bytes.HasPrefix(b, []byte("<?")):
-			end = []byte("?>")
-		case bytes.HasPrefix(b, []byte("<!--")):
-			end = []byte("-->")
-		case bytes.HasPrefix(b, []byte("<!")):
-			end = []byte(">")
-		default:
-			return false
-		}
-		j := bytes.Index(b, end)
-		if j < 0 {
-			return false
-		}
-		b = b[j+len(end):]
-	}
 }
 
 // XML shapes; only what the parser uses.
@@ -146,8 +123,7 @@ func (f format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error 
 		}
 		return report.AtOffset(0, err)
 	}
-	dec := xml.NewDecoder(br)
-	dec.CharsetReader = charsetReader
+	dec := xmlx.NewDecoder(br)
 	sawRoot := false
 	hosts := 0
 	for {
@@ -159,7 +135,7 @@ func (f format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error 
 			return nil
 		}
 		if err != nil {
-			return xmlError(dec, err)
+			return xmlx.ReadError(dec, "nmap XML", err)
 		}
 		se, ok := tok.(xml.StartElement)
 		if !ok {
@@ -167,8 +143,7 @@ func (f format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error 
 		}
 		if !sawRoot {
 			if se.Name.Local != "nmaprun" {
-				line, col := dec.InputPos()
-				return report.AtLine(line, col, fmt.Errorf("expected <nmaprun> root element, found <%s>", se.Name.Local))
+				return xmlx.Errorf(dec, "expected <nmaprun> root element, found <%s>", se.Name.Local)
 			}
 			sawRoot = true
 			continue
@@ -176,13 +151,13 @@ func (f format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error 
 		if se.Name.Local != "host" {
 			// Scan metadata (scaninfo, taskbegin, runstats...) is not needed.
 			if err := dec.Skip(); err != nil {
-				return xmlError(dec, err)
+				return xmlx.ReadError(dec, "nmap XML", err)
 			}
 			continue
 		}
 		var h xHost
 		if err := dec.DecodeElement(&h, &se); err != nil {
-			return xmlError(dec, err)
+			return xmlx.ReadError(dec, "nmap XML", err)
 		}
 		hosts++
 		if hosts%64 == 0 {
@@ -194,56 +169,6 @@ func (f format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error 
 			return err
 		}
 	}
-}
-
-func xmlError(dec *xml.Decoder, err error) error {
-	line, col := dec.InputPos()
-	var se *xml.SyntaxError
-	if errors.As(err, &se) && se.Line > 0 && se.Line != line {
-		line, col = se.Line, 0
-	}
-	if errors.Is(err, io.EOF) {
-		err = io.ErrUnexpectedEOF
-	}
-	return report.AtLine(line, col, fmt.Errorf("reading nmap XML: %w", err))
-}
-
-// charsetReader accepts the single-byte encodings older tools declare; nmap
-// itself writes UTF-8.
-func charsetReader(label string, in io.Reader) (io.Reader, error) {
-	switch strings.ToLower(strings.TrimSpace(label)) {
-	case "utf-8", "utf8", "us-ascii", "ascii":
-		return in, nil
-	case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "windows-1252", "cp1252":
-		return &latin1Reader{r: bufio.NewReader(in)}, nil
-	}
-	return nil, fmt.Errorf("unsupported XML encoding %q", label)
-}
-
-// latin1Reader turns ISO-8859-1 bytes into UTF-8.
-type latin1Reader struct {
-	r   *bufio.Reader
-	buf []byte
-}
-
-func (l *latin1Reader) Read(p []byte) (int, error) {
-	for len(l.buf) < len(p) {
-		b, err := l.r.ReadByte()
-		if err != nil {
-			if len(l.buf) > 0 {
-				break
-			}
-			return 0, err
-		}
-		if b < 0x80 {
-			l.buf = append(l.buf, b)
-		} else {
-			l.buf = append(l.buf, 0xC0|b>>6, 0x80|b&0x3F)
-		}
-	}
-	n := copy(p, l.buf)
-	l.buf = l.buf[n:]
-	return n, nil
 }
 
 func emitHost(h *xHost, sink report.Sink) error {
@@ -363,7 +288,7 @@ func hostAsset(h *xHost) (report.AssetRef, bool) {
 	if len(a.Identifiers) == 0 {
 		return a, false
 	}
-	a.Name = firstNonEmpty(ptr, user, other, ip)
+	a.Name = cmp.Or(ptr, user, other, ip)
 	if a.Name == "" {
 		a.Name = a.Identifiers[0].Value
 	}
@@ -403,7 +328,7 @@ func portObservation(asset report.AssetRef, loc model.Location, p *xPort) report
 		if s.ExtraInfo != "" {
 			desc = append(desc, "Extra info: "+s.ExtraInfo)
 		}
-		evidence = strings.TrimSpace(strings.Join(nonEmpty(s.Name, s.Product, s.Version), " "))
+		evidence = strings.TrimSpace(nonempty.Join(" ", s.Name, s.Product, s.Version))
 		if s.ExtraInfo != "" {
 			evidence += " (" + s.ExtraInfo + ")"
 		}
@@ -506,7 +431,7 @@ func vulnersObservation(asset report.AssetRef, loc model.Location, comp model.Co
 		desc = append(desc, "A public exploit is available.")
 	}
 	f.Description = strings.Join(desc, "\n")
-	evidence := strings.Join(nonEmpty(id, cvss), " ")
+	evidence := nonempty.Join(" ", id, cvss)
 	if exploit {
 		evidence += " *EXPLOIT*"
 	}
@@ -541,23 +466,4 @@ func componentFromCPE(cpe string) model.Component {
 		c.Version = parts[3]
 	}
 	return c
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-func nonEmpty(vs ...string) []string {
-	var out []string
-	for _, v := range vs {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
 }

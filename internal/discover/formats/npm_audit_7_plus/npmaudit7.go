@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -268,7 +269,7 @@ func observe(asset report.AssetRef, p *pkg, advs []advisory, carriers []string) 
 		if a.CVSS != nil && len(f.CVSS) == 0 {
 			report.AddCVSS(&f, a.CVSS.VectorString)
 		}
-		if a.URL != "" && !contains(f.References, a.URL) {
+		if a.URL != "" && !slices.Contains(f.References, a.URL) {
 			f.References = append(f.References, a.URL)
 		}
 	}
@@ -351,13 +352,4 @@ func purl(name string) string {
 		}
 	}
 	return packageurl.NewPackageURL(packageurl.TypeNPM, ns, name, "", nil, "").ToString()
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

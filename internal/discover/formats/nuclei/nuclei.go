@@ -17,6 +17,9 @@ import (
 	"io"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/nonempty"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/webfinding"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/webtext"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -92,7 +95,7 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 	if err != nil {
 		return report.AtOffset(0, err)
 	}
-	p := &parser{sink: sink, seen: assets{}, groups: newGrouper(), targets: map[string]report.AssetRef{}}
+	p := &parser{sink: sink, seen: webfinding.Assets{}, groups: webfinding.NewGrouper(), targets: map[string]report.AssetRef{}}
 	switch first {
 	case '[':
 		js := report.NewJSONStream(br)
@@ -259,11 +262,11 @@ func (p *parser) add(res *result, off int64) error {
 	f := model.Finding{
 		Kind:        kindOf(typ),
 		Title:       name,
-		Description: joinText(res.Info.Description, res.Info.Impact),
+		Description: nonempty.Join("\n\n", res.Info.Description, res.Info.Impact),
 		Severity:    sev,
 		RuleID:      rule,
 		Remediation: strings.TrimSpace(res.Info.Remediation),
-		References:  links(strings.Join(strs(res.Info.Reference), "\n")),
+		References:  webtext.Links(strings.Join(strs(res.Info.Reference), "\n")),
 	}
 	if c := res.Info.Classification; c != nil {
 		if cves := strs(c.CVEID); len(cves) > 0 {
@@ -310,20 +313,10 @@ func (p *parser) add(res *result, off int64) error {
 	}
 	obs.Asset = t.asset
 	obs.Finding.Location = t.loc
-	if err := p.seen.report(p.sink, t.asset); err != nil {
+	if err := p.seen.Report(p.sink, t.asset); err != nil {
 		return err
 	}
-	p.targets[assetKey(t.asset)] = t.asset
-	p.groups.add(key, obs, line, line)
+	p.targets[webfinding.AssetKey(t.asset)] = t.asset
+	p.groups.Add(key, obs, line, line)
 	return nil
-}
-
-func joinText(parts ...string) string {
-	var out []string
-	for _, p := range parts {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return strings.Join(out, "\n\n")
 }

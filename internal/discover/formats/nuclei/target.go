@@ -8,14 +8,15 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/webfinding"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
 
 type parser struct {
 	sink    report.Sink
-	seen    assets
-	groups  *grouper
+	seen    webfinding.Assets
+	groups  *webfinding.Grouper
 	targets map[string]report.AssetRef
 	// pending holds results that name no target (some DNS templates):
 	// they go to the report's only target, if it has just one.
@@ -49,7 +50,7 @@ func targetOf(res *result, typ, matched string) (target, bool) {
 			if !strings.Contains(c, "://") {
 				continue
 			}
-			s, ok := parseSite(c, "http")
+			s, ok := webfinding.ParseSite(c, "http")
 			if !ok || (s.Scheme != "http" && s.Scheme != "https" && s.Scheme != "ws" && s.Scheme != "wss") {
 				continue
 			}
@@ -57,7 +58,7 @@ func targetOf(res *result, typ, matched string) (target, bool) {
 			if c == matched {
 				u = matched
 			}
-			a := s.asset()
+			a := s.Asset()
 			if ip := net.ParseIP(strings.TrimSpace(res.IP)); ip != nil && ip.String() != s.Host {
 				// The address is kept for reference only: many web
 				// applications share one (CDNs, virtual hosts).
@@ -80,11 +81,11 @@ func targetOf(res *result, typ, matched string) (target, bool) {
 	if p == 0 {
 		p = port
 	}
-	a := report.AssetRef{Kind: model.AssetHost, Name: host, Identifiers: []model.Identifier{hostIdentifier(host)}}
+	a := report.AssetRef{Kind: model.AssetHost, Name: host, Identifiers: []model.Identifier{webfinding.HostIdentifier(host)}}
 	if typ == "dns" {
 		a.Kind = model.AssetDomain
 	} else if ip != nil && ip.String() != host {
-		a.Identifiers = append(a.Identifiers, hostIdentifier(ip.String()))
+		a.Identifiers = append(a.Identifiers, webfinding.HostIdentifier(ip.String()))
 	}
 	loc := model.Location{Port: p}
 	if p > 0 {
@@ -149,8 +150,8 @@ func (p *parser) finish(ctx context.Context) error {
 		}
 		for _, pr := range p.pending {
 			pr.obs.Asset = a
-			p.groups.add(pr.key, pr.obs, pr.line, pr.line)
+			p.groups.Add(pr.key, pr.obs, pr.line, pr.line)
 		}
 	}
-	return p.groups.flush(ctx, p.sink)
+	return p.groups.Flush(ctx, p.sink)
 }

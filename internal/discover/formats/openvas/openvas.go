@@ -10,12 +10,14 @@ import (
 	"encoding/csv"
 	"encoding/xml"
 	"errors"
-	"fmt"
 	"io"
-	"net/netip"
 	"strconv"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/csvx"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/hostid"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/nonempty"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/xmlx"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -48,7 +50,7 @@ func (Format) Detect(head []byte) int {
 		return 0
 	}
 	if trimmed[0] == '<' {
-		name := rootElement(head)
+		name, _ := xmlx.RootElement(head)
 		if name != "report" && name != "get_reports_response" {
 			return 0
 		}
@@ -235,11 +237,11 @@ func hostRef(ip, hostname, os string) (report.AssetRef, bool) {
 	hostname = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(hostname), "."))
 	ref := report.AssetRef{Kind: model.AssetHost}
 	if hostname != "" {
-		ref.Identifiers = append(ref.Identifiers, hostIdentifier(hostname))
+		ref.Identifiers = append(ref.Identifiers, hostid.Parse(hostname))
 		ref.Name = hostname
 	}
 	if ip != "" {
-		id := hostIdentifier(ip)
+		id := hostid.Parse(ip)
 		if id != (model.Identifier{}) && (len(ref.Identifiers) == 0 || ref.Identifiers[0] != id) {
 			ref.Identifiers = append(ref.Identifiers, id)
 		}
@@ -254,27 +256,6 @@ func hostRef(ip, hostname, os string) (report.AssetRef, bool) {
 		ref.Attributes = map[string]string{"os": os}
 	}
 	return ref, true
-}
-
-func hostIdentifier(s string) model.Identifier {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "" {
-		return model.Identifier{}
-	}
-	if a, err := netip.ParseAddr(s); err == nil {
-		if a.Is4() || a.Is4In6() {
-			return model.Identifier{Kind: model.IDIPv4, Value: a.Unmap().String()}
-		}
-		return model.Identifier{Kind: model.IDIPv6, Value: a.String()}
-	}
-	if strings.Trim(s, "0123456789.") == "" {
-		// Digits and dots but no valid address: not a DNS name either.
-		return model.Identifier{Kind: model.IDName, Value: s}
-	}
-	if strings.Contains(s, ".") {
-		return model.Identifier{Kind: model.IDFQDN, Value: s}
-	}
-	return model.Identifier{Kind: model.IDHostname, Value: s}
 }
 
 // ---- XML ----
@@ -327,9 +308,7 @@ type xReportHost struct {
 }
 
 func (p *parser) parseXML(ctx context.Context, r io.Reader) error {
-	dec := xml.NewDecoder(r)
-	dec.Strict = true
-	dec.CharsetReader = charsetReader
+	dec := xmlx.NewDecoder(r)
 	var stack []string
 	root := false
 	for {
@@ -341,13 +320,13 @@ func (p *parser) parseXML(ctx context.Context, r io.Reader) error {
 			break
 		}
 		if err != nil {
-			return xmlErr(dec, err)
+			return xmlx.TruncatedError(dec, err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if !root {
 				if t.Name.Local != "report" && t.Name.Local != "get_reports_response" {
-					return xmlErr(dec, fmt.Errorf("expected a <report> root element, found <%s>", t.Name.Local))
+					return xmlx.Errorf(dec, "expected a <report> root element, found <%s>", t.Name.Local)
 				}
 				root = true
 			}
@@ -359,7 +338,7 @@ func (p *parser) parseXML(ctx context.Context, r io.Reader) error {
 			case t.Name.Local == "result" && parent == "results":
 				var x xResult
 				if err := dec.DecodeElement(&x, &t); err != nil {
-					return xmlErr(dec, err)
+					return xmlx.TruncatedError(dec, err)
 				}
 				if err := p.emit(fromXML(&x)); err != nil {
 					return err
@@ -370,7 +349,7 @@ func (p *parser) parseXML(ctx context.Context, r io.Reader) error {
 				// with no result and carries the OS and host name.
 				var h xReportHost
 				if err := dec.DecodeElement(&h, &t); err != nil {
-					return xmlErr(dec, err)
+					return xmlx.TruncatedError(dec, err)
 				}
 				if err := p.reportHost(&h); err != nil {
 					return err
@@ -415,7 +394,7 @@ func fromXML(x *xResult) *result {
 		hostname: x.Host.Hostname,
 		port:     x.Port,
 		oid:      strings.TrimSpace(x.NVT.OID),
-		name:     firstNonEmpty(x.Name, x.NVT.Name),
+		name:     nonempty.First(x.Name, x.NVT.Name),
 		threat:   x.Threat,
 		score:    x.Severity,
 		output:   x.Description,
@@ -465,88 +444,13 @@ func fromXML(x *xResult) *result {
 	return r
 }
 
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v = strings.TrimSpace(v); v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// rootElement returns the name of the first element in head.
-func rootElement(head []byte) string {
-	dec := xml.NewDecoder(bytes.NewReader(head))
-	dec.Strict = false
-	dec.CharsetReader = charsetReader
-	for i := 0; i < 64; i++ {
-		tok, err := dec.Token()
-		if err != nil {
-			return ""
-		}
-		if se, ok := tok.(xml.StartElement); ok {
-			return se.Name.Local
-		}
-	}
-	return ""
-}
-
-// charsetReader accepts the single-byte encodings some exporters declare.
-func charsetReader(label string, input io.Reader) (io.Reader, error) {
-	switch strings.ToLower(strings.TrimSpace(label)) {
-	case "utf-8", "utf8", "us-ascii", "ascii":
-		return input, nil
-	case "iso-8859-1", "latin1", "latin-1", "iso8859-1", "windows-1252", "cp1252":
-		return &latin1Reader{r: input}, nil
-	}
-	return nil, fmt.Errorf("unsupported XML encoding %q", label)
-}
-
-type latin1Reader struct {
-	r   io.Reader
-	buf []byte
-}
-
-func (l *latin1Reader) Read(p []byte) (int, error) {
-	if len(p) < 2 {
-		return 0, io.ErrShortBuffer
-	}
-	n := len(p) / 2
-	if cap(l.buf) < n {
-		l.buf = make([]byte, n)
-	}
-	m, err := l.r.Read(l.buf[:n])
-	out := 0
-	for _, c := range l.buf[:m] {
-		if c < 0x80 {
-			p[out] = c
-			out++
-		} else {
-			p[out] = 0xC0 | c>>6
-			p[out+1] = 0x80 | c&0x3F
-			out += 2
-		}
-	}
-	return out, err
-}
-
-func xmlErr(dec *xml.Decoder, err error) error {
-	if errors.Is(err, io.EOF) {
-		err = fmt.Errorf("truncated XML: %w", io.ErrUnexpectedEOF)
-	}
-	line, col := dec.InputPos()
-	return report.AtLine(line, col, err)
-}
-
 // ---- CSV ----
 
 func (p *parser) parseCSV(ctx context.Context, r io.Reader) error {
-	cr := csv.NewReader(&bomSkipper{r: r})
-	cr.ReuseRecord = true
-	cr.FieldsPerRecord = -1
+	cr := csvx.NewReader(r)
 	header, err := cr.Read()
 	if err != nil {
-		return csvErr(cr, err)
+		return csvx.Error(cr, err, "an OpenVAS CSV header")
 	}
 	col := map[string]int{}
 	for i, h := range header {
@@ -579,7 +483,7 @@ func (p *parser) parseCSV(ctx context.Context, r io.Reader) error {
 			return nil
 		}
 		if err != nil {
-			return csvErr(cr, err)
+			return csvx.Error(cr, err, "an OpenVAS CSV header")
 		}
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
@@ -619,37 +523,4 @@ func (p *parser) parseCSV(ctx context.Context, r io.Reader) error {
 			return err
 		}
 	}
-}
-
-func csvErr(cr *csv.Reader, err error) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return report.AtLine(pe.Line, pe.Column, err)
-	}
-	if errors.Is(err, io.EOF) {
-		return report.AtLine(1, 1, errors.New("empty input: expected an OpenVAS CSV header"))
-	}
-	return report.AtOffset(cr.InputOffset(), err)
-}
-
-// bomSkipper drops a leading UTF-8 byte-order mark.
-type bomSkipper struct {
-	r    io.Reader
-	done bool
-}
-
-func (b *bomSkipper) Read(p []byte) (int, error) {
-	if !b.done {
-		b.done = true
-		var head [3]byte
-		n, err := io.ReadFull(b.r, head[:])
-		if n == 3 && bytes.Equal(head[:], bom) {
-			return b.Read(p)
-		}
-		b.r = io.MultiReader(bytes.NewReader(head[:n]), b.r)
-		if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-			return 0, err
-		}
-	}
-	return b.r.Read(p)
 }

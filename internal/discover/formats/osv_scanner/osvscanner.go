@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/package-url/packageurl-go"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/versioncmp"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -309,7 +311,7 @@ func observe(src source, pk pkg, ids, aliases []string, maxSev string, members [
 			}
 		}
 		for _, ref := range m.References {
-			if ref.URL != "" && !contains(f.References, ref.URL) && len(f.References) < 30 {
+			if ref.URL != "" && !slices.Contains(f.References, ref.URL) && len(f.References) < 30 {
 				f.References = append(f.References, ref.URL)
 			}
 		}
@@ -370,7 +372,7 @@ func fixedVersions(pk pkg, members []*osvRecord) []string {
 					if rg.Type == "GIT" && rg.Repo != "" {
 						v = strings.TrimSuffix(rg.Repo, ".git") + "/commit/" + v
 					}
-					if !contains(out, v) {
+					if !slices.Contains(out, v) {
 						out = append(out, v)
 					}
 				}
@@ -389,48 +391,14 @@ func lowestAbove(fixes []string, installed string) string {
 		if strings.Contains(v, "/") {
 			continue
 		}
-		if installed != "" && compareVersions(v, installed) <= 0 {
+		if installed != "" && versioncmp.Compare(v, installed) <= 0 {
 			continue
 		}
-		if best == "" || compareVersions(v, best) < 0 {
+		if best == "" || versioncmp.Compare(v, best) < 0 {
 			best = v
 		}
 	}
 	return best
-}
-
-var segRe = regexp.MustCompile(`\d+|[A-Za-z]+`)
-
-func compareVersions(a, b string) int {
-	as, bs := segRe.FindAllString(a, -1), segRe.FindAllString(b, -1)
-	for i := 0; i < len(as) || i < len(bs); i++ {
-		if i >= len(as) {
-			return -1
-		}
-		if i >= len(bs) {
-			return 1
-		}
-		x, ex := strconv.ParseUint(as[i], 10, 64)
-		y, ey := strconv.ParseUint(bs[i], 10, 64)
-		switch {
-		case ex == nil && ey == nil:
-			if x != y {
-				if x < y {
-					return -1
-				}
-				return 1
-			}
-		case ex == nil: // a number sorts after a pre-release word
-			return 1
-		case ey == nil:
-			return -1
-		default:
-			if c := strings.Compare(as[i], bs[i]); c != 0 {
-				return c
-			}
-		}
-	}
-	return 0
 }
 
 // withVersion adds the installed version to an OSV package URL.
@@ -441,13 +409,4 @@ func withVersion(purl, version string) string {
 	}
 	u.Version = version
 	return u.ToString()
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

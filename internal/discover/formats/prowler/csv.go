@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/csvx"
 	"github.com/ctemhq/ctem/internal/discover/report"
 )
 
@@ -36,7 +37,7 @@ func parseCSV(ctx context.Context, br *bufio.Reader, sink report.Sink) error {
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if err != nil {
-		return csvError(err, "expected a Prowler CSV header")
+		return csvx.Describe(err, "expected a Prowler CSV header")
 	}
 	col := map[string]int{}
 	for i, h := range header {
@@ -60,7 +61,7 @@ func parseCSV(ctx context.Context, br *bufio.Reader, sink report.Sink) error {
 			return nil
 		}
 		if err != nil {
-			return csvError(err, "malformed Prowler CSV row")
+			return csvx.Describe(err, "malformed Prowler CSV row")
 		}
 		get := func(names ...string) string {
 			for _, n := range names {
@@ -103,15 +104,4 @@ func parseCSV(ctx context.Context, br *bufio.Reader, sink report.Sink) error {
 			return err
 		}
 	}
-}
-
-func csvError(err error, what string) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return report.AtLine(pe.Line, pe.Column, errors.New(what+": "+pe.Err.Error()))
-	}
-	if err == io.EOF {
-		return report.AtLine(1, 1, errors.New(what+": empty input"))
-	}
-	return report.AtLine(0, 0, err)
 }

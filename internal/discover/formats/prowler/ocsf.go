@@ -8,6 +8,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/assetref"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/lead"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/nonempty"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/references"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -17,7 +21,7 @@ import (
 // OCSF schema version Prowler used (1.2 for v4, 1.3 and later for v5). ok is
 // false when head is not a Prowler OCSF array.
 func OCSFGeneration(head []byte) (gen int, ok bool) {
-	dec := json.NewDecoder(bytes.NewReader(trimHead(head)))
+	dec := json.NewDecoder(bytes.NewReader(lead.Trim(head)))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
 		return 0, false
 	}
@@ -167,7 +171,7 @@ func (f *OCSFFinding) emit(sink report.Sink, seen map[string]bool) error {
 		Status:       f.StatusCode,
 		Muted:        strings.EqualFold(f.Status, "Suppressed"),
 		Severity:     f.Severity,
-		Title:        firstNonEmpty(f.Message, f.StatusDetail, f.FindingInfo.Title),
+		Title:        nonempty.First(f.Message, f.StatusDetail, f.FindingInfo.Title),
 		Description:  f.FindingInfo.Desc,
 		Risk:         f.RiskDetails,
 		StatusDetail: f.StatusDetail,
@@ -180,7 +184,7 @@ func (f *OCSFFinding) emit(sink report.Sink, seen map[string]bool) error {
 		res := f.Resources[0]
 		c.ResourceUID, c.ResourceName, c.ResourceType = res.UID, res.Name, res.Type
 		c.Service, c.Partition, c.Namespace = res.Group.Name, res.Partition, res.Namespace
-		c.Region = firstNonEmpty(res.Region, c.Region)
+		c.Region = nonempty.First(res.Region, c.Region)
 	}
 	if c.Provider == "" && (c.Namespace != "" || strings.HasPrefix(c.ResourceType, "Kubernetes")) {
 		c.Provider = "kubernetes"
@@ -255,19 +259,19 @@ func (c *Check) Emit(sink report.Sink, seen map[string]bool) error {
 
 	fd := model.Finding{
 		Kind:        model.KindMisconfiguration,
-		Title:       firstNonEmpty(c.Title, c.CheckID),
-		Description: report.Truncate(joinNonEmpty("\n\n", c.Description, c.Risk), 8<<10),
+		Title:       nonempty.First(c.Title, c.CheckID),
+		Description: report.Truncate(nonempty.Join("\n\n", c.Description, c.Risk), 8<<10),
 		Severity:    report.SeverityOr(c.Severity, model.SevMedium),
 		RuleID:      c.CheckID,
 		Remediation: c.Remediation,
 		Location:    model.Location{Resource: where},
 	}
 	for _, u := range c.Refs {
-		addRef(&fd, u)
+		references.Add(&fd, u)
 	}
 	ev := c.StatusDetail
 	if strings.EqualFold(c.Status, "MANUAL") {
-		ev = joinNonEmpty("\n", "Manual check: verify by hand.", ev)
+		ev = nonempty.Join("\n", "Manual check: verify by hand.", ev)
 	}
 	return sink.Observe(report.Observation{
 		Asset:        asset,
@@ -287,18 +291,18 @@ func (c *Check) Emit(sink report.Sink, seen map[string]bool) error {
 func (c *Check) asset() (report.AssetRef, string) {
 	provider := strings.ToLower(c.Provider)
 	attrs := map[string]string{}
-	setAttr(attrs, "provider", provider)
-	setAttr(attrs, "account", c.Account)
-	setAttr(attrs, "service", c.Service)
-	setAttr(attrs, "type", c.ResourceType)
+	assetref.SetAttr(attrs, "provider", provider)
+	assetref.SetAttr(attrs, "account", c.Account)
+	assetref.SetAttr(attrs, "service", c.Service)
+	assetref.SetAttr(attrs, "type", c.ResourceType)
 	if provider == "kubernetes" {
-		setAttr(attrs, "cluster", strings.TrimPrefix(firstNonEmpty(c.AccountName, c.Account), "context: "))
-		setAttr(attrs, "namespace", firstNonEmpty(c.Namespace, strings.TrimPrefix(c.Region, "namespace: ")))
+		assetref.SetAttr(attrs, "cluster", strings.TrimPrefix(nonempty.First(c.AccountName, c.Account), "context: "))
+		assetref.SetAttr(attrs, "namespace", nonempty.First(c.Namespace, strings.TrimPrefix(c.Region, "namespace: ")))
 	} else {
-		setAttr(attrs, "region", c.Region)
+		assetref.SetAttr(attrs, "region", c.Region)
 	}
 	uid := strings.TrimSpace(c.ResourceUID)
-	ref := report.AssetRef{Kind: model.AssetCloud, Name: firstNonEmpty(c.ResourceName, uid), Attributes: attrs}
+	ref := report.AssetRef{Kind: model.AssetCloud, Name: nonempty.First(c.ResourceName, uid), Attributes: attrs}
 	switch {
 	case strings.HasPrefix(uid, "arn:"):
 		addID(&ref, model.IDARN, uid)
@@ -320,7 +324,7 @@ func (c *Check) asset() (report.AssetRef, string) {
 	delete(attrs, "service")
 	attrs["type"] = "account"
 	addID(&ref, model.IDCloudID, c.Account)
-	where := firstNonEmpty(uid, c.ResourceName, c.Account)
+	where := nonempty.First(uid, c.ResourceName, c.Account)
 	if c.Region != "" && provider != "kubernetes" {
 		where = c.Region + ": " + where
 	}
@@ -331,42 +335,4 @@ func addID(ref *report.AssetRef, kind model.IdentifierKind, v string) {
 	if v = strings.TrimSpace(v); v != "" {
 		ref.Identifiers = append(ref.Identifiers, model.Identifier{Kind: kind, Value: v})
 	}
-}
-
-func setAttr(m map[string]string, k, v string) {
-	if v = strings.TrimSpace(v); v != "" {
-		m[k] = v
-	}
-}
-
-func addRef(fd *model.Finding, u string) {
-	u = strings.TrimSpace(u)
-	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
-		return
-	}
-	for _, have := range fd.References {
-		if have == u {
-			return
-		}
-	}
-	fd.References = append(fd.References, u)
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v = strings.TrimSpace(v); v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-func joinNonEmpty(sep string, vals ...string) string {
-	var out []string
-	for _, v := range vals {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
-	}
-	return strings.Join(out, sep)
 }

@@ -6,11 +6,11 @@
 package prowler
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"io"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/lead"
 	"github.com/ctemhq/ctem/internal/discover/report"
 )
 
@@ -24,7 +24,7 @@ func (format) Version() int        { return 1 }
 func (format) Description() string { return "Prowler v4/v5 CSV and OCSF JSON results" }
 
 func (format) Detect(head []byte) int {
-	h := trimHead(head)
+	h := lead.Trim(head)
 	if len(h) == 0 {
 		return 0
 	}
@@ -41,9 +41,9 @@ func (format) Detect(head []byte) int {
 }
 
 func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
-	br := skipBOM(r)
+	br := lead.SkipBOM(r)
 	peek, _ := br.Peek(4 << 10)
-	h := trimHead(peek)
+	h := lead.Trim(peek)
 	if len(h) == 0 {
 		return report.Errorf(0, "empty input: expected a Prowler CSV header or OCSF JSON array")
 	}
@@ -53,27 +53,9 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 	return parseCSV(ctx, br, sink)
 }
 
-func trimHead(head []byte) []byte {
-	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
-	return bytes.TrimLeft(head, " \t\r\n")
-}
-
 func firstLine(h []byte) []byte {
 	if i := bytes.IndexByte(h, '\n'); i >= 0 {
 		return bytes.TrimRight(h[:i], "\r")
 	}
 	return h
-}
-
-// skipBOM drops a UTF-8 byte order mark, which some Windows tools write and
-// the JSON decoder rejects.
-func skipBOM(r io.Reader) *bufio.Reader {
-	br, ok := r.(*bufio.Reader)
-	if !ok {
-		br = bufio.NewReaderSize(r, 64<<10)
-	}
-	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
-		_, _ = br.Discard(3)
-	}
-	return br
 }

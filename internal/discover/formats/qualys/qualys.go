@@ -14,11 +14,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/csvx"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/hostid"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/nonempty"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/xmlx"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -52,7 +55,7 @@ func (Format) Detect(head []byte) int {
 		return 0
 	}
 	if trimmed[0] == '<' {
-		if rootElement(head) == "ASSET_DATA_REPORT" {
+		if name, _ := xmlx.RootElement(head); name == "ASSET_DATA_REPORT" {
 			return 100
 		}
 		return 0
@@ -81,14 +84,7 @@ func headerColumns(line string) map[string]int {
 	if err != nil {
 		return nil
 	}
-	cols := map[string]int{}
-	for i, c := range rec {
-		c = strings.ToLower(strings.TrimSpace(c))
-		if _, dup := cols[c]; !dup {
-			cols[c] = i
-		}
-	}
-	return cols
+	return csvx.Header(rec)
 }
 
 // headerKind says which Qualys CSV layout a header row is: "scan" for the
@@ -179,7 +175,7 @@ func hostRef(ip, dns, netbios, os string) (report.AssetRef, bool) {
 	netbios = strings.ToLower(strings.TrimSpace(netbios))
 	ip = strings.TrimSpace(ip)
 	if dns != "" {
-		ref.Identifiers = append(ref.Identifiers, hostIdentifier(dns))
+		ref.Identifiers = append(ref.Identifiers, hostid.Parse(dns))
 		ref.Name = dns
 	}
 	if netbios != "" {
@@ -192,7 +188,7 @@ func hostRef(ip, dns, netbios, os string) (report.AssetRef, bool) {
 		}
 	}
 	if ip != "" {
-		id := hostIdentifier(ip)
+		id := hostid.Parse(ip)
 		if !hasID(ref.Identifiers, id) {
 			ref.Identifiers = append(ref.Identifiers, id)
 		}
@@ -222,23 +218,6 @@ func hasID(ids []model.Identifier, id model.Identifier) bool {
 		}
 	}
 	return false
-}
-
-func hostIdentifier(s string) model.Identifier {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if a, err := netip.ParseAddr(s); err == nil {
-		if a.Is4() || a.Is4In6() {
-			return model.Identifier{Kind: model.IDIPv4, Value: a.Unmap().String()}
-		}
-		return model.Identifier{Kind: model.IDIPv6, Value: a.String()}
-	}
-	if strings.Trim(s, "0123456789.") == "" {
-		return model.Identifier{Kind: model.IDName, Value: s}
-	}
-	if strings.Contains(s, ".") {
-		return model.Identifier{Kind: model.IDFQDN, Value: s}
-	}
-	return model.Identifier{Kind: model.IDHostname, Value: s}
 }
 
 // ---- text ----
@@ -272,13 +251,7 @@ func plain(s string) string {
 }
 
 func joinText(parts ...string) string {
-	var out []string
-	for _, p := range parts {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return report.Truncate(strings.Join(out, "\n\n"), 16<<10)
+	return report.Truncate(nonempty.Join("\n\n", parts...), 16<<10)
 }
 
 func httpRefs(urls ...string) []string {
@@ -360,9 +333,7 @@ type detection struct {
 }
 
 func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
-	dec := xml.NewDecoder(r)
-	dec.Strict = true
-	dec.CharsetReader = charsetReader
+	dec := xmlx.NewDecoder(r)
 	var (
 		hosts   []report.AssetRef
 		pending []detection
@@ -381,13 +352,13 @@ func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
 			break
 		}
 		if err != nil {
-			return xmlErr(dec, err)
+			return xmlx.TruncatedError(dec, err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if !root {
 				if t.Name.Local != "ASSET_DATA_REPORT" {
-					return xmlErr(dec, fmt.Errorf("expected an <ASSET_DATA_REPORT> root element, found <%s>", t.Name.Local))
+					return xmlx.Errorf(dec, "expected an <ASSET_DATA_REPORT> root element, found <%s>", t.Name.Local)
 				}
 				root = true
 			}
@@ -399,7 +370,7 @@ func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
 			case t.Name.Local == "HOST" && parent == "HOST_LIST":
 				var h xHost
 				if err := dec.DecodeElement(&h, &t); err != nil {
-					return xmlErr(dec, err)
+					return xmlx.TruncatedError(dec, err)
 				}
 				ref, ok := hostRef(h.IP, h.DNS, h.NetBIOS, h.OS)
 				if !ok {
@@ -439,7 +410,7 @@ func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
 			case t.Name.Local == "VULN_DETAILS" && parent == "VULN_DETAILS_LIST":
 				var d xDetails
 				if err := dec.DecodeElement(&d, &t); err != nil {
-					return xmlErr(dec, err)
+					return xmlx.TruncatedError(dec, err)
 				}
 				// Keep only the QIDs some host has: the glossary can be large.
 				if needed[d.ID] {
@@ -515,76 +486,10 @@ func xmlObservation(asset report.AssetRef, d detection, det *xDetails) report.Ob
 	}
 }
 
-// rootElement returns the name of the first element in head.
-func rootElement(head []byte) string {
-	dec := xml.NewDecoder(bytes.NewReader(head))
-	dec.Strict = false
-	dec.CharsetReader = charsetReader
-	for i := 0; i < 64; i++ {
-		tok, err := dec.Token()
-		if err != nil {
-			return ""
-		}
-		if se, ok := tok.(xml.StartElement); ok {
-			return se.Name.Local
-		}
-	}
-	return ""
-}
-
-// charsetReader accepts the single-byte encodings some exporters declare.
-func charsetReader(label string, input io.Reader) (io.Reader, error) {
-	switch strings.ToLower(strings.TrimSpace(label)) {
-	case "utf-8", "utf8", "us-ascii", "ascii":
-		return input, nil
-	case "iso-8859-1", "latin1", "latin-1", "iso8859-1", "windows-1252", "cp1252":
-		return &latin1Reader{r: input}, nil
-	}
-	return nil, fmt.Errorf("unsupported XML encoding %q", label)
-}
-
-type latin1Reader struct {
-	r   io.Reader
-	buf []byte
-}
-
-func (l *latin1Reader) Read(p []byte) (int, error) {
-	if len(p) < 2 {
-		return 0, io.ErrShortBuffer
-	}
-	n := len(p) / 2
-	if cap(l.buf) < n {
-		l.buf = make([]byte, n)
-	}
-	m, err := l.r.Read(l.buf[:n])
-	out := 0
-	for _, c := range l.buf[:m] {
-		if c < 0x80 {
-			p[out] = c
-			out++
-		} else {
-			p[out] = 0xC0 | c>>6
-			p[out+1] = 0x80 | c&0x3F
-			out += 2
-		}
-	}
-	return out, err
-}
-
-func xmlErr(dec *xml.Decoder, err error) error {
-	if errors.Is(err, io.EOF) {
-		err = fmt.Errorf("truncated XML: %w", io.ErrUnexpectedEOF)
-	}
-	line, col := dec.InputPos()
-	return report.AtLine(line, col, err)
-}
-
 // ---- CSV ----
 
 func parseCSV(ctx context.Context, r io.Reader, sink report.Sink) error {
-	cr := csv.NewReader(&bomSkipper{r: r})
-	cr.ReuseRecord = true
-	cr.FieldsPerRecord = -1
+	cr := csvx.NewReader(r)
 	var (
 		cols map[string]int
 		kind string
@@ -596,15 +501,9 @@ func parseCSV(ctx context.Context, r io.Reader, sink report.Sink) error {
 			return report.AtLine(1, 1, errors.New("expected a Qualys CSV header with QID, Title and IP columns"))
 		}
 		if err != nil {
-			return csvErr(cr, err)
+			return csvx.Error(cr, err, "")
 		}
-		cols = map[string]int{}
-		for j, c := range rec {
-			c = strings.ToLower(strings.TrimSpace(c))
-			if _, dup := cols[c]; !dup {
-				cols[c] = j
-			}
-		}
+		cols = csvx.Header(rec)
 		if kind = headerKind(cols); kind != "" {
 			break
 		}
@@ -632,7 +531,7 @@ func parseCSV(ctx context.Context, r io.Reader, sink report.Sink) error {
 			return nil
 		}
 		if err != nil {
-			return csvErr(cr, err)
+			return csvx.Error(cr, err, "")
 		}
 		qid := get(rec, "qid")
 		if qid == "" || strings.EqualFold(qid, "qid") {
@@ -736,34 +635,4 @@ func csvObservation(asset report.AssetRef, rec []string, get func([]string, stri
 		Evidence:     report.Truncate(ev, 4096),
 		Finding:      f,
 	}
-}
-
-func csvErr(cr *csv.Reader, err error) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return report.AtLine(pe.Line, pe.Column, err)
-	}
-	return report.AtOffset(cr.InputOffset(), err)
-}
-
-// bomSkipper drops a leading UTF-8 byte-order mark.
-type bomSkipper struct {
-	r    io.Reader
-	done bool
-}
-
-func (b *bomSkipper) Read(p []byte) (int, error) {
-	if !b.done {
-		b.done = true
-		var head [3]byte
-		n, err := io.ReadFull(b.r, head[:])
-		if n == 3 && bytes.Equal(head[:], bom) {
-			return b.r.Read(p)
-		}
-		b.r = io.MultiReader(bytes.NewReader(head[:n]), b.r)
-		if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-			return 0, err
-		}
-	}
-	return b.r.Read(p)
 }

@@ -10,11 +10,12 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
-	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/csvx"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/hostid"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -54,7 +55,7 @@ func (Format) Detect(head []byte) int {
 			break // cut by the head limit
 		}
 		rec := splitLine(string(bytes.TrimRight(line, "\r")))
-		if layout(columns(rec)) != "" {
+		if layout(csvx.Header(rec)) != "" {
 			return 90
 		}
 	}
@@ -86,17 +87,6 @@ func unwrap(rec []string) []string {
 	return rec
 }
 
-func columns(rec []string) map[string]int {
-	cols := map[string]int{}
-	for i, c := range rec {
-		c = strings.ToLower(strings.TrimSpace(c))
-		if _, dup := cols[c]; !dup {
-			cols[c] = i
-		}
-	}
-	return cols
-}
-
 // layout says "cve" or "qid" for a VMDR header row, "" otherwise.
 func layout(cols map[string]int) string {
 	has := func(n string) bool { _, ok := cols[n]; return ok }
@@ -126,9 +116,9 @@ func (Format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 			return report.AtLine(1, 1, errors.New("expected a Qualys VMDR CSV header with QID, Title and Asset columns"))
 		}
 		if err != nil {
-			return csvErr(cr, err)
+			return csvx.Error(cr, err, "")
 		}
-		cols = columns(unwrap(rec))
+		cols = csvx.Header(unwrap(rec))
 		kind = layout(cols)
 		if kind == "" && i >= maxPreamble {
 			line, _ := cr.FieldPos(0)
@@ -158,7 +148,7 @@ func (Format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 			return nil
 		}
 		if err != nil {
-			return csvErr(cr, err)
+			return csvx.Error(cr, err, "")
 		}
 		rec := unwrap(raw)
 		qid := get(rec, "qid")
@@ -207,13 +197,9 @@ func assetRef(rec []string, get func([]string, string) string) (report.AssetRef,
 	}
 	for _, field := range []string{"asset ipv4", "asset ipv6"} {
 		for _, ip := range strings.Split(get(rec, field), ",") {
-			a, err := netip.ParseAddr(strings.TrimSpace(ip))
-			if err != nil {
+			id, ok := hostid.Address(strings.TrimSpace(ip))
+			if !ok {
 				continue
-			}
-			id := model.Identifier{Kind: model.IDIPv6, Value: a.String()}
-			if a.Is4() || a.Is4In6() {
-				id = model.Identifier{Kind: model.IDIPv4, Value: a.Unmap().String()}
 			}
 			ref.Identifiers = append(ref.Identifiers, id)
 			if ref.Name == "" {
@@ -245,19 +231,13 @@ var hostnameRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-
 // nameIdentifier turns the asset name into a hostname or FQDN when it is
 // one (VMDR names can be free text set by users).
 func nameIdentifier(name string) (model.Identifier, bool) {
-	if a, err := netip.ParseAddr(name); err == nil {
-		if a.Is4() || a.Is4In6() {
-			return model.Identifier{Kind: model.IDIPv4, Value: a.Unmap().String()}, true
-		}
-		return model.Identifier{Kind: model.IDIPv6, Value: a.String()}, true
+	if id, ok := hostid.Address(name); ok {
+		return id, true
 	}
 	if !hostnameRe.MatchString(name) || strings.Trim(name, "0123456789.") == "" {
 		return model.Identifier{}, false
 	}
-	if strings.Contains(name, ".") {
-		return model.Identifier{Kind: model.IDFQDN, Value: name}, true
-	}
-	return model.Identifier{Kind: model.IDHostname, Value: name}, true
+	return hostid.Name(name), true
 }
 
 func severity(level string) model.Severity {
@@ -323,12 +303,4 @@ func observation(asset report.AssetRef, rec []string, get func([]string, string)
 		Evidence:     report.Truncate(plain(get(rec, "results")), 4096),
 		Finding:      f,
 	}
-}
-
-func csvErr(cr *csv.Reader, err error) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return report.AtLine(pe.Line, pe.Column, err)
-	}
-	return report.AtOffset(cr.InputOffset(), err)
 }

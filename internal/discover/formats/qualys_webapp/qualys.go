@@ -20,6 +20,10 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/nonempty"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/webfinding"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/webtext"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/xmlx"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -104,7 +108,7 @@ type parser struct {
 }
 
 func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
-	p := &parser{dec: newXMLDecoder(r), glossary: map[string]*glossary{}, app: -1}
+	p := &parser{dec: xmlx.NewDecoder(r), glossary: map[string]*glossary{}, app: -1}
 	dec := p.dec
 	var stack []string
 	root := false
@@ -121,13 +125,13 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 			break
 		}
 		if err != nil {
-			return xmlError(dec, err)
+			return xmlx.Error(dec, err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if !root {
 				if t.Name.Local != "WAS_SCAN_REPORT" && t.Name.Local != "WAS_WEBAPP_REPORT" {
-					return xmlErrorf(dec, "expected a <WAS_SCAN_REPORT> or <WAS_WEBAPP_REPORT> root element, found <%s>", t.Name.Local)
+					return xmlx.Errorf(dec, "expected a <WAS_SCAN_REPORT> or <WAS_WEBAPP_REPORT> root element, found <%s>", t.Name.Local)
 				}
 				root = true
 				stack = append(stack, t.Name.Local)
@@ -143,7 +147,7 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 				name == "INFORMATION_GATHERED" && in == "INFORMATION_GATHERED_LIST":
 				var v xmlVuln
 				if err := dec.DecodeElement(&v, &t); err != nil {
-					return xmlError(dec, err)
+					return xmlx.Error(dec, err)
 				}
 				if err := p.keep(&v, name == "INFORMATION_GATHERED"); err != nil {
 					return err
@@ -151,7 +155,7 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 			case name == "QID" && in == "QID_LIST":
 				var g glossary
 				if err := dec.DecodeElement(&g, &t); err != nil {
-					return xmlError(dec, err)
+					return xmlx.Error(dec, err)
 				}
 				if q := strings.TrimSpace(g.QID); q != "" {
 					p.glossary[q] = &g
@@ -159,7 +163,7 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 			case name == "URL" && (in == "WEBAPP" || in == "WEB_APPLICATION"):
 				var u string
 				if err := dec.DecodeElement(&u, &t); err != nil {
-					return xmlError(dec, err)
+					return xmlx.Error(dec, err)
 				}
 				if in == "WEBAPP" {
 					if p.appendix == "" {
@@ -185,7 +189,7 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 		}
 	}
 	if !root {
-		return xmlErrorf(dec, "empty document: expected a Qualys WAS report")
+		return xmlx.Errorf(dec, "empty document: expected a Qualys WAS report")
 	}
 	return p.emit(ctx, sink)
 }
@@ -194,7 +198,7 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 func (p *parser) keep(v *xmlVuln, info bool) error {
 	qid := strings.TrimSpace(v.QID)
 	if qid == "" {
-		return xmlErrorf(p.dec, "Qualys detection without a QID")
+		return xmlx.Errorf(p.dec, "Qualys detection without a QID")
 	}
 	d := detection{qid: qid, url: strings.TrimSpace(v.URL), param: strings.TrimSpace(v.Param), info: info, app: p.app}
 	if d.url == "" && len(v.AccessPath) > 0 {
@@ -208,7 +212,7 @@ func (p *parser) keep(v *xmlVuln, info bool) error {
 		}
 	}
 	if info {
-		d.evidence = report.Truncate(tidy(v.Data.text()), 1024)
+		d.evidence = report.Truncate(webtext.Tidy(v.Data.text()), 1024)
 	}
 	p.detections = append(p.detections, d)
 	return nil
@@ -222,31 +226,31 @@ var severities = map[string]model.Severity{
 }
 
 func (p *parser) emit(ctx context.Context, sink report.Sink) error {
-	seen := assets{}
-	groups := newGrouper()
+	seen := webfinding.Assets{}
+	groups := webfinding.NewGrouper()
 	// The web application of the report, for detections without a URL.
-	home := func(d detection) (site, bool) {
+	home := func(d detection) (webfinding.Site, bool) {
 		if d.app >= 0 && d.app < len(p.apps) {
-			if s, ok := parseSite(p.apps[d.app], "https"); ok {
+			if s, ok := webfinding.ParseSite(p.apps[d.app], "https"); ok {
 				return s, true
 			}
 		}
-		return parseSite(p.appendix, "https")
+		return webfinding.ParseSite(p.appendix, "https")
 	}
-	if s, ok := parseSite(p.appendix, "https"); ok {
+	if s, ok := webfinding.ParseSite(p.appendix, "https"); ok {
 		// The scanned application is covered even without findings.
-		if err := seen.report(sink, s.asset()); err != nil {
+		if err := seen.Report(sink, s.Asset()); err != nil {
 			return err
 		}
 	}
 	for _, d := range p.detections {
-		s, ok := parseSite(d.url, "https")
+		s, ok := webfinding.ParseSite(d.url, "https")
 		if !ok {
 			if s, ok = home(d); !ok {
-				return xmlErrorf(p.dec, "Qualys QID %s detection without a URL and no web application URL in the report", d.qid)
+				return xmlx.Errorf(p.dec, "Qualys QID %s detection without a URL and no web application URL in the report", d.qid)
 			}
 		}
-		if err := seen.report(sink, s.asset()); err != nil {
+		if err := seen.Report(sink, s.Asset()); err != nil {
 			return err
 		}
 		g := p.glossary[d.qid]
@@ -273,11 +277,11 @@ func (p *parser) emit(ctx context.Context, sink report.Sink) error {
 		f := model.Finding{
 			Kind:        model.KindWebWeakness,
 			Title:       title,
-			Description: joinText(htmlText(g.Description), impact(g.Impact)),
+			Description: nonempty.Join("\n\n", webtext.FromHTML(g.Description), impact(g.Impact)),
 			Severity:    sev,
 			RuleID:      d.qid,
 			Location:    model.Location{URL: u, Method: method, Param: d.param, Port: s.Port, Protocol: s.Scheme},
-			Remediation: notApplicable(htmlText(g.Solution)),
+			Remediation: notApplicable(webtext.FromHTML(g.Solution)),
 		}
 		for _, m := range cweRe.FindAllStringSubmatch(g.CWE, -1) {
 			report.AddCWE(&f, m[1])
@@ -290,14 +294,14 @@ func (p *parser) emit(ctx context.Context, sink report.Sink) error {
 		if d.param != "" {
 			line += " [" + d.param + "]"
 		}
-		groups.add(d.qid, report.Observation{
-			Asset:        s.asset(),
+		groups.Add(d.qid, report.Observation{
+			Asset:        s.Asset(),
 			ToolID:       d.qid,
 			ToolSeverity: strings.TrimSpace(g.Severity),
 			Finding:      f,
-		}, line, strings.Join(nonEmpty(d.request, d.evidence), "\n"))
+		}, line, nonempty.Join("\n", d.request, d.evidence))
 	}
-	return groups.flush(ctx, sink)
+	return groups.Flush(ctx, sink)
 }
 
 // notApplicable drops Qualys' "N/A" placeholders.
@@ -310,20 +314,8 @@ func notApplicable(s string) string {
 }
 
 func impact(s string) string {
-	if s = notApplicable(htmlText(s)); s != "" {
+	if s = notApplicable(webtext.FromHTML(s)); s != "" {
 		return "Impact: " + s
 	}
 	return ""
-}
-
-func joinText(parts ...string) string { return strings.Join(nonEmpty(parts...), "\n\n") }
-
-func nonEmpty(parts ...string) []string {
-	var out []string
-	for _, p := range parts {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

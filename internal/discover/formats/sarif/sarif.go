@@ -45,6 +45,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/jsonx"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -384,7 +385,7 @@ func (ri *ruleIndex) messageText(m *message, rule *descriptor) string {
 
 // substitute fills SARIF message placeholders {0}, {1}... and unescapes
 // doubled braces.
-func substitute(t string, args []text) string {
+func substitute(t string, args []jsonx.Text) string {
 	var b strings.Builder
 	for i := 0; i < len(t); i++ {
 		c := t[i]

@@ -1,70 +1,15 @@
 package sarif
 
 import (
-	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/jsonx"
 )
 
 // The types below hold only the parts of a SARIF log that the parser uses;
 // encoding/json skips everything else while decoding one element at a time.
-
-// text is a lenient string: SARIF producers are not always careful with
-// types, and a number or a list where a string belongs should not make a
-// whole report unreadable. Lists are joined with ", ".
-type text string
-
-func (t *text) UnmarshalJSON(b []byte) error {
-	// Fast path for the common case, a string without escapes.
-	if n := len(b); n >= 2 && b[0] == '"' && b[n-1] == '"' {
-		if inner := b[1 : n-1]; bytes.IndexByte(inner, '\\') < 0 && bytes.IndexByte(inner, '"') < 0 && utf8.Valid(inner) {
-			*t = text(inner)
-			return nil
-		}
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*t = text(s)
-		return nil
-	}
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
-		return err
-	}
-	*t = text(flatten(v))
-	return nil
-}
-
-// flatten renders a decoded JSON value as text.
-func flatten(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case json.Number:
-		return x.String()
-	case bool:
-		if x {
-			return "true"
-		}
-		return "false"
-	case []any:
-		parts := make([]string, 0, len(x))
-		for _, e := range x {
-			if s := flatten(e); s != "" {
-				parts = append(parts, s)
-			}
-		}
-		return strings.Join(parts, ", ")
-	}
-	return ""
-}
 
 // lenientInt accepts a JSON number or a numeric string; anything else is 0.
 type lenientInt int
@@ -107,7 +52,7 @@ func (p props) str(key string) string {
 	if p == nil {
 		return ""
 	}
-	return strings.TrimSpace(flatten(p[key]))
+	return strings.TrimSpace(jsonx.Flatten(p[key]))
 }
 
 // strs returns a property that may be a string or a list of strings.
@@ -123,7 +68,7 @@ func (p props) strs(key string) []string {
 	case []any:
 		var out []string
 		for _, e := range x {
-			if s := strings.TrimSpace(flatten(e)); s != "" {
+			if s := strings.TrimSpace(jsonx.Flatten(e)); s != "" {
 				out = append(out, s)
 			}
 		}
@@ -133,8 +78,8 @@ func (p props) strs(key string) []string {
 }
 
 type multiformat struct {
-	Text     text `json:"text"`
-	Markdown text `json:"markdown"`
+	Text     jsonx.Text `json:"text"`
+	Markdown jsonx.Text `json:"markdown"`
 }
 
 func (m *multiformat) String() string {
@@ -148,10 +93,10 @@ func (m *multiformat) String() string {
 }
 
 type message struct {
-	Text      text   `json:"text"`
-	Markdown  text   `json:"markdown"`
-	ID        text   `json:"id"`
-	Arguments []text `json:"arguments"`
+	Text      jsonx.Text   `json:"text"`
+	Markdown  jsonx.Text   `json:"markdown"`
+	ID        jsonx.Text   `json:"id"`
+	Arguments []jsonx.Text `json:"arguments"`
 }
 
 // UnmarshalJSON also accepts a bare string, which some producers write
@@ -165,25 +110,25 @@ func (m *message) UnmarshalJSON(b []byte) error {
 }
 
 type reportingConfiguration struct {
-	Level text `json:"level"`
+	Level jsonx.Text `json:"level"`
 }
 
 type relationship struct {
 	Target struct {
-		ID            text `json:"id"`
+		ID            jsonx.Text `json:"id"`
 		ToolComponent struct {
-			Name text `json:"name"`
+			Name jsonx.Text `json:"name"`
 		} `json:"toolComponent"`
 	} `json:"target"`
 }
 
 type descriptor struct {
-	ID                   text                    `json:"id"`
-	Name                 text                    `json:"name"`
+	ID                   jsonx.Text              `json:"id"`
+	Name                 jsonx.Text              `json:"name"`
 	ShortDescription     *multiformat            `json:"shortDescription"`
 	FullDescription      *multiformat            `json:"fullDescription"`
 	Help                 *multiformat            `json:"help"`
-	HelpURI              text                    `json:"helpUri"`
+	HelpURI              jsonx.Text              `json:"helpUri"`
 	MessageStrings       map[string]multiformat  `json:"messageStrings"`
 	DefaultConfiguration *reportingConfiguration `json:"defaultConfiguration"`
 	Relationships        []relationship          `json:"relationships"`
@@ -191,10 +136,10 @@ type descriptor struct {
 }
 
 type toolComponent struct {
-	Name                 text                   `json:"name"`
-	FullName             text                   `json:"fullName"`
-	Version              text                   `json:"version"`
-	SemanticVersion      text                   `json:"semanticVersion"`
+	Name                 jsonx.Text             `json:"name"`
+	FullName             jsonx.Text             `json:"fullName"`
+	Version              jsonx.Text             `json:"version"`
+	SemanticVersion      jsonx.Text             `json:"semanticVersion"`
 	Rules                []descriptor           `json:"rules"`
 	GlobalMessageStrings map[string]multiformat `json:"globalMessageStrings"`
 }
@@ -205,19 +150,19 @@ type tool struct {
 }
 
 type vcsDetails struct {
-	RepositoryURI text `json:"repositoryUri"`
-	RevisionID    text `json:"revisionId"`
-	Branch        text `json:"branch"`
+	RepositoryURI jsonx.Text `json:"repositoryUri"`
+	RevisionID    jsonx.Text `json:"revisionId"`
+	Branch        jsonx.Text `json:"branch"`
 }
 
 type artifact struct {
 	Location struct {
-		URI text `json:"uri"`
+		URI jsonx.Text `json:"uri"`
 	} `json:"location"`
 }
 
 type snippet struct {
-	Text text `json:"text"`
+	Text jsonx.Text `json:"text"`
 }
 
 type region struct {
@@ -229,16 +174,16 @@ type region struct {
 
 type physicalLocation struct {
 	ArtifactLocation *struct {
-		URI   text     `json:"uri"`
-		Index optIndex `json:"index"`
+		URI   jsonx.Text `json:"uri"`
+		Index optIndex   `json:"index"`
 	} `json:"artifactLocation"`
 	Region        *region `json:"region"`
 	ContextRegion *region `json:"contextRegion"`
 }
 
 type logicalLocation struct {
-	FullyQualifiedName text `json:"fullyQualifiedName"`
-	Name               text `json:"name"`
+	FullyQualifiedName jsonx.Text `json:"fullyQualifiedName"`
+	Name               jsonx.Text `json:"name"`
 }
 
 type location struct {
@@ -247,18 +192,18 @@ type location struct {
 }
 
 type suppression struct {
-	Kind          text `json:"kind"`
-	Status        text `json:"status"`
-	State         text `json:"state"` // pre-release 2.1.0 drafts (appendix K) spell status "state"
-	Justification text `json:"justification"`
+	Kind          jsonx.Text `json:"kind"`
+	Status        jsonx.Text `json:"status"`
+	State         jsonx.Text `json:"state"` // pre-release 2.1.0 drafts (appendix K) spell status "state"
+	Justification jsonx.Text `json:"justification"`
 }
 
 type ruleReference struct {
-	ID            text     `json:"id"`
-	Index         optIndex `json:"index"`
+	ID            jsonx.Text `json:"id"`
+	Index         optIndex   `json:"index"`
 	ToolComponent *struct {
-		Name  text     `json:"name"`
-		Index optIndex `json:"index"`
+		Name  jsonx.Text `json:"name"`
+		Index optIndex   `json:"index"`
 	} `json:"toolComponent"`
 }
 
@@ -267,25 +212,25 @@ type fix struct {
 }
 
 type taxon struct {
-	ID            text `json:"id"`
+	ID            jsonx.Text `json:"id"`
 	ToolComponent struct {
-		Name text `json:"name"`
+		Name jsonx.Text `json:"name"`
 	} `json:"toolComponent"`
 }
 
 type result struct {
-	RuleID              text            `json:"ruleId"`
-	RuleIndex           optIndex        `json:"ruleIndex"`
-	Rule                *ruleReference  `json:"rule"`
-	Kind                text            `json:"kind"`
-	Level               text            `json:"level"`
-	Message             message         `json:"message"`
-	Locations           []location      `json:"locations"`
-	Fingerprints        map[string]text `json:"fingerprints"`
-	PartialFingerprints map[string]text `json:"partialFingerprints"`
-	Suppressions        []suppression   `json:"suppressions"`
-	BaselineState       text            `json:"baselineState"`
-	Fixes               []fix           `json:"fixes"`
-	Taxa                []taxon         `json:"taxa"`
-	Properties          props           `json:"properties"`
+	RuleID              jsonx.Text            `json:"ruleId"`
+	RuleIndex           optIndex              `json:"ruleIndex"`
+	Rule                *ruleReference        `json:"rule"`
+	Kind                jsonx.Text            `json:"kind"`
+	Level               jsonx.Text            `json:"level"`
+	Message             message               `json:"message"`
+	Locations           []location            `json:"locations"`
+	Fingerprints        map[string]jsonx.Text `json:"fingerprints"`
+	PartialFingerprints map[string]jsonx.Text `json:"partialFingerprints"`
+	Suppressions        []suppression         `json:"suppressions"`
+	BaselineState       jsonx.Text            `json:"baselineState"`
+	Fixes               []fix                 `json:"fixes"`
+	Taxa                []taxon               `json:"taxa"`
+	Properties          props                 `json:"properties"`
 }

@@ -17,6 +17,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/assetref"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/lead"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/nonempty"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -79,7 +82,7 @@ type parser struct {
 }
 
 func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
-	br := skipBOM(r)
+	br := lead.SkipBOM(r)
 	skipped, err := skipPrefix(br)
 	if err != nil {
 		return err
@@ -172,7 +175,7 @@ func (p *parser) service(svc string, data map[string]any) error {
 		if err := json.Unmarshal(b, &ru); err != nil {
 			return fmt.Errorf("ScoutSuite rule %s.%s: %w", svc, k, err)
 		}
-		pattern := firstNonEmpty(ru.DisplayPath, ru.Path)
+		pattern := nonempty.First(ru.DisplayPath, ru.Path)
 		// Every resource a rule looked at is covered, flagged or not: a
 		// resource that is no longer flagged has had its finding fixed.
 		for _, path := range expand(data, svc, resourcePattern(pattern)) {
@@ -344,30 +347,30 @@ func str(v any) string {
 
 func (p *parser) asset(res resource) report.AssetRef {
 	attrs := map[string]string{}
-	setAttr(attrs, "provider", p.provider)
-	setAttr(attrs, "account", p.account)
+	assetref.SetAttr(attrs, "provider", p.provider)
+	assetref.SetAttr(attrs, "account", p.account)
 	if res.path == "" {
 		// A rule about a whole account, project or region (no CloudTrail in
 		// a region, a weak password policy): the account is the asset.
 		ref := report.AssetRef{Kind: model.AssetCloud, Name: p.account, Attributes: attrs}
-		setAttr(attrs, "type", "account")
+		assetref.SetAttr(attrs, "type", "account")
 		if p.account != "" {
 			ref.Identifiers = []model.Identifier{{Kind: model.IDCloudID, Value: p.account}}
 		}
 		return ref
 	}
-	setAttr(attrs, "region", res.region)
-	setAttr(attrs, "project", res.project)
-	setAttr(attrs, "service", res.service)
-	setAttr(attrs, "type", res.typ)
-	ref := report.AssetRef{Kind: model.AssetCloud, Name: firstNonEmpty(res.name, res.arn, res.id), Attributes: attrs}
+	assetref.SetAttr(attrs, "region", res.region)
+	assetref.SetAttr(attrs, "project", res.project)
+	assetref.SetAttr(attrs, "service", res.service)
+	assetref.SetAttr(attrs, "type", res.typ)
+	ref := report.AssetRef{Kind: model.AssetCloud, Name: nonempty.First(res.name, res.arn, res.id), Attributes: attrs}
 	switch {
 	case res.arn != "":
 		ref.Identifiers = []model.Identifier{{Kind: model.IDARN, Value: res.arn}}
 	case p.provider == "gcp" && res.name != "":
 		// GCP resources are keyed by a hash in ScoutSuite; their name is
 		// the id GCP knows them by within the project.
-		ref.Identifiers = []model.Identifier{{Kind: model.IDCloudID, Value: joinNonEmpty("/", res.project, res.typ, res.name)}}
+		ref.Identifiers = []model.Identifier{{Kind: model.IDCloudID, Value: nonempty.Join("/", res.project, res.typ, res.name)}}
 	case res.id != "":
 		ref.Identifiers = []model.Identifier{{Kind: model.IDCloudID, Value: res.id}}
 	}
@@ -389,7 +392,7 @@ func (p *parser) flush(sink report.Sink) error {
 		ruleID := ruleKey(p.provider, it.ruleKey)
 		fd := model.Finding{
 			Kind:        model.KindMisconfiguration,
-			Title:       firstNonEmpty(ru.Description, it.ruleKey),
+			Title:       nonempty.First(ru.Description, it.ruleKey),
 			Description: report.Truncate(strings.TrimSpace(ru.Rationale), 8<<10),
 			Severity:    severity(ru.Level),
 			RuleID:      ruleID,
@@ -438,42 +441,4 @@ func severity(level string) model.Severity {
 		return model.SevMedium
 	}
 	return report.SeverityOr(level, model.SevInfo)
-}
-
-func setAttr(m map[string]string, k, v string) {
-	if v = strings.TrimSpace(v); v != "" {
-		m[k] = v
-	}
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v = strings.TrimSpace(v); v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-func joinNonEmpty(sep string, vals ...string) string {
-	var out []string
-	for _, v := range vals {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
-	}
-	return strings.Join(out, sep)
-}
-
-// skipBOM drops a UTF-8 byte order mark, which some Windows tools write and
-// the JSON decoder rejects.
-func skipBOM(r io.Reader) *bufio.Reader {
-	br, ok := r.(*bufio.Reader)
-	if !ok {
-		br = bufio.NewReaderSize(r, 64<<10)
-	}
-	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
-		_, _ = br.Discard(3)
-	}
-	return br
 }

@@ -5,6 +5,7 @@ package semgrep
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -242,7 +243,7 @@ func (p *parser) result(i int, off int64, res result) error {
 		o.Finding.VulnID, o.Finding.Aliases = report.VulnIDs(ids...)
 		o.Finding.Component = model.Component{
 			Name: dep.Package, Version: dep.Version, Ecosystem: dep.Ecosystem,
-			Path: firstNonEmpty(sca.DependencyMatch.Lockfile, dep.Lockfile, res.Path),
+			Path: cmp.Or(sca.DependencyMatch.Lockfile, dep.Lockfile, res.Path),
 		}
 		o.Anchor = ""
 		o.Evidence = fmt.Sprintf("%s@%s (%s); reachable: %t", dep.Package, dep.Version, dep.Transitivity, sca.Reachable)
@@ -330,15 +331,6 @@ func str(v any) string {
 	return s
 }
 
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
 // vuln is one finding of the Semgrep App supply-chain API.
 type vuln struct {
 	Title    string `json:"title"`
@@ -407,7 +399,7 @@ func (p *parser) vuln(i int, off int64, v vuln) error {
 	ids = append(ids, v.Advisory.RuleID)
 	f := model.Finding{
 		Kind:        model.KindVulnerability,
-		Title:       firstNonEmpty(v.Title, v.Advisory.Title, v.Advisory.RuleID),
+		Title:       cmp.Or(v.Title, v.Advisory.Title, v.Advisory.RuleID),
 		Description: strings.TrimSpace(v.Advisory.Description),
 		Severity:    severity(v.Advisory.Severity),
 		Component: model.Component{
@@ -420,7 +412,7 @@ func (p *parser) vuln(i int, off int64, v vuln) error {
 	f.VulnID, f.Aliases = report.VulnIDs(ids...)
 	if v.ClosestSafe != nil && v.ClosestSafe.Version != "" {
 		f.Component.FixedVersion = v.ClosestSafe.Version
-		f.Remediation = fmt.Sprintf("Upgrade %s to %s.", firstNonEmpty(v.ClosestSafe.Name, v.MatchedDependency.Name), v.ClosestSafe.Version)
+		f.Remediation = fmt.Sprintf("Upgrade %s to %s.", cmp.Or(v.ClosestSafe.Name, v.MatchedDependency.Name), v.ClosestSafe.Version)
 	}
 	for _, c := range v.Advisory.References.CWEIDs {
 		report.AddCWE(&f, cweID(c))
@@ -433,7 +425,7 @@ func (p *parser) vuln(i int, off int64, v vuln) error {
 		strings.ToLower(v.Transitivity), strings.ToLower(v.ExposureType), strings.ToLower(v.Triage.Status))
 	return p.sink.Observe(report.Observation{
 		Asset:        asset,
-		ToolID:       firstNonEmpty(v.Advisory.RuleID, f.VulnID),
+		ToolID:       cmp.Or(v.Advisory.RuleID, f.VulnID),
 		ToolSeverity: v.Advisory.Severity,
 		Evidence:     ev,
 		Finding:      f,

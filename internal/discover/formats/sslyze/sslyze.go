@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/hostid"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/xmlx"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -298,10 +300,10 @@ func hostRef(t target) (report.AssetRef, bool) {
 	host := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(t.host), "."))
 	if host != "" {
 		ref.Name = host
-		ref.Identifiers = append(ref.Identifiers, hostIdentifier(host))
+		ref.Identifiers = append(ref.Identifiers, hostid.Of(host))
 	}
 	if ip := strings.TrimSpace(t.ip); ip != "" {
-		id := hostIdentifier(ip)
+		id := hostid.Of(ip)
 		if (id.Kind == model.IDIPv4 || id.Kind == model.IDIPv6) && (len(ref.Identifiers) == 0 || ref.Identifiers[0] != id) {
 			ref.Identifiers = append(ref.Identifiers, id)
 			if ref.Name == "" {
@@ -310,19 +312,6 @@ func hostRef(t target) (report.AssetRef, bool) {
 		}
 	}
 	return ref, len(ref.Identifiers) > 0
-}
-
-func hostIdentifier(s string) model.Identifier {
-	if a, err := netip.ParseAddr(s); err == nil {
-		if a.Is4() || a.Is4In6() {
-			return model.Identifier{Kind: model.IDIPv4, Value: a.Unmap().String()}
-		}
-		return model.Identifier{Kind: model.IDIPv6, Value: a.String()}
-	}
-	if strings.Contains(s, ".") {
-		return model.Identifier{Kind: model.IDFQDN, Value: s}
-	}
-	return model.Identifier{Kind: model.IDHostname, Value: s}
 }
 
 // ---- JSON ----
@@ -611,20 +600,20 @@ func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
 			break
 		}
 		if err != nil {
-			return xmlErr(dec, err)
+			return xmlx.TruncatedError(dec, err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if !root {
 				if t.Name.Local != "document" {
-					return xmlErr(dec, fmt.Errorf("expected an SSLyze <document> root element, found <%s>", t.Name.Local))
+					return xmlx.Errorf(dec, "expected an SSLyze <document> root element, found <%s>", t.Name.Local)
 				}
 				root = true
 			}
 			if t.Name.Local == "target" && len(stack) > 0 && stack[len(stack)-1] == "results" {
 				var x xTarget
 				if err := dec.DecodeElement(&x, &t); err != nil {
-					return xmlErr(dec, err)
+					return xmlx.TruncatedError(dec, err)
 				}
 				if err := xmlTarget(&x, sink); err != nil {
 					return err
@@ -724,12 +713,4 @@ func rootElement(head []byte) (string, []xml.Attr) {
 		}
 	}
 	return "", nil
-}
-
-func xmlErr(dec *xml.Decoder, err error) error {
-	if errors.Is(err, io.EOF) {
-		err = fmt.Errorf("truncated XML: %w", io.ErrUnexpectedEOF)
-	}
-	line, col := dec.InputPos()
-	return report.AtLine(line, col, err)
 }

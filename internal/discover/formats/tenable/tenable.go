@@ -14,9 +14,11 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/xmlx"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -55,7 +57,7 @@ func (format) Detect(head []byte) int {
 	}
 	if trimmed[0] == '<' {
 		i := bytes.Index(head, []byte("<NessusClientData_v2"))
-		if i < 0 || !onlyProlog(head[:i]) {
+		if i < 0 || !xmlx.OnlyProlog(head[:i]) {
 			return 0
 		}
 		return 100
@@ -75,33 +77,6 @@ func (format) Detect(head []byte) int {
 		return 85
 	}
 	return 0
-}
-
-// onlyProlog reports whether b holds nothing but XML prolog constructs, so
-// that the element after it is the document's root.
-func onlyProlog(b []byte) bool {
-	for {
-		b = bytes.TrimLeft(b, " \t\r\n")
-		if len(b) == 0 {
-			return true
-		}
-		var end []byte
-		switch {
-		case bytes.HasPrefix(b, []byte("<?")):
-			end = []byte("?>")
-		case bytes.HasPrefix(b, []byte("<!--")):
-			end = []byte("-->")
-		case bytes.HasPrefix(b, []byte("<!")):
-			end = []byte(">")
-		default:
-			return false
-		}
-		j := bytes.Index(b, end)
-		if j < 0 {
-			return false
-		}
-		b = b[j+len(end):]
-	}
 }
 
 // Parse reads XML when the document starts with '<', CSV otherwise.
@@ -649,7 +624,7 @@ func mergeInto(p, o *report.Observation) {
 		report.AddCVSS(&p.Finding, c.Vector)
 	}
 	for _, r := range o.Finding.References {
-		if !contains(p.Finding.References, r) {
+		if !slices.Contains(p.Finding.References, r) {
 			p.Finding.References = append(p.Finding.References, r)
 		}
 	}
@@ -663,13 +638,4 @@ func mergeInto(p, o *report.Observation) {
 			p.Evidence = report.Truncate(p.Evidence+"\n\n"+o.Evidence, maxEvidence)
 		}
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -1,15 +1,14 @@
 package tenable
 
 import (
-	"bufio"
 	"context"
 	"encoding/xml"
 	"errors"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/xmlx"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -53,8 +52,7 @@ type hostState struct {
 }
 
 func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
-	dec := xml.NewDecoder(r)
-	dec.CharsetReader = charsetReader
+	dec := xmlx.NewDecoder(r)
 	sawRoot := false
 	reportIsWAS := false
 	var host *hostState
@@ -68,13 +66,13 @@ func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
 			return nil
 		}
 		if err != nil {
-			return xmlError(dec, err)
+			return xmlx.ReadError(dec, "Nessus XML", err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if !sawRoot {
 				if t.Name.Local != "NessusClientData_v2" {
-					return xmlAt(dec, "expected <NessusClientData_v2> root element, found <%s>", t.Name.Local)
+					return xmlx.Errorf(dec, "expected <NessusClientData_v2> root element, found <%s>", t.Name.Local)
 				}
 				sawRoot = true
 				continue
@@ -83,25 +81,25 @@ func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
 			case "Policy":
 				// Scan settings: large and of no use for findings.
 				if err := dec.Skip(); err != nil {
-					return xmlError(dec, err)
+					return xmlx.ReadError(dec, "Nessus XML", err)
 				}
 			case "Report":
-				reportIsWAS = strings.EqualFold(attr(t, "type"), "was")
+				reportIsWAS = strings.EqualFold(xmlx.Attr(t, "type"), "was")
 			case "ReportHost":
 				if host != nil {
-					return xmlAt(dec, "nested <ReportHost>")
+					return xmlx.Errorf(dec, "nested <ReportHost>")
 				}
-				host = &hostState{name: strings.TrimSpace(attr(t, "name")), web: reportIsWAS, merge: newMerger(sink)}
+				host = &hostState{name: strings.TrimSpace(xmlx.Attr(t, "name")), web: reportIsWAS, merge: newMerger(sink)}
 			case "HostProperties":
 				if host == nil || host.known {
 					if err := dec.Skip(); err != nil {
-						return xmlError(dec, err)
+						return xmlx.ReadError(dec, "Nessus XML", err)
 					}
 					continue
 				}
 				var hp xHostProperties
 				if err := dec.DecodeElement(&hp, &t); err != nil {
-					return xmlError(dec, err)
+					return xmlx.ReadError(dec, "Nessus XML", err)
 				}
 				if err := host.resolve(hp.Tags, sink); err != nil {
 					return err
@@ -109,13 +107,13 @@ func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
 			case "ReportItem":
 				if host == nil {
 					if err := dec.Skip(); err != nil {
-						return xmlError(dec, err)
+						return xmlx.ReadError(dec, "Nessus XML", err)
 					}
 					continue
 				}
 				it, err := decodeItem(dec, t)
 				if err != nil {
-					return xmlError(dec, err)
+					return xmlx.ReadError(dec, "Nessus XML", err)
 				}
 				items++
 				if items%256 == 0 {
@@ -145,32 +143,6 @@ func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
 			}
 		}
 	}
-}
-
-func attr(se xml.StartElement, name string) string {
-	for _, a := range se.Attr {
-		if a.Name.Local == name {
-			return a.Value
-		}
-	}
-	return ""
-}
-
-func xmlAt(dec *xml.Decoder, f string, args ...any) error {
-	line, col := dec.InputPos()
-	return report.AtLine(line, col, fmt.Errorf(f, args...))
-}
-
-func xmlError(dec *xml.Decoder, err error) error {
-	line, col := dec.InputPos()
-	var se *xml.SyntaxError
-	if errors.As(err, &se) && se.Line > 0 && se.Line != line {
-		line, col = se.Line, 0
-	}
-	if errors.Is(err, io.EOF) {
-		err = io.ErrUnexpectedEOF
-	}
-	return report.AtLine(line, col, fmt.Errorf("reading Nessus XML: %w", err))
 }
 
 // resolve builds the host's asset from its properties (HostProperties tags),
@@ -385,44 +357,6 @@ func scheme(u string) string {
 		return strings.ToLower(u[:i])
 	}
 	return ""
-}
-
-// charsetReader accepts the single-byte encodings some exporters declare;
-// Nessus itself writes UTF-8.
-func charsetReader(label string, in io.Reader) (io.Reader, error) {
-	switch strings.ToLower(strings.TrimSpace(label)) {
-	case "utf-8", "utf8", "us-ascii", "ascii":
-		return in, nil
-	case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "windows-1252", "cp1252":
-		return &latin1Reader{r: bufio.NewReader(in)}, nil
-	}
-	return nil, fmt.Errorf("unsupported XML encoding %q", label)
-}
-
-// latin1Reader turns ISO-8859-1 bytes into UTF-8.
-type latin1Reader struct {
-	r   *bufio.Reader
-	buf []byte
-}
-
-func (l *latin1Reader) Read(p []byte) (int, error) {
-	for len(l.buf) < len(p) {
-		b, err := l.r.ReadByte()
-		if err != nil {
-			if len(l.buf) > 0 {
-				break
-			}
-			return 0, err
-		}
-		if b < 0x80 {
-			l.buf = append(l.buf, b)
-		} else {
-			l.buf = append(l.buf, 0xC0|b>>6, 0x80|b&0x3F)
-		}
-	}
-	n := copy(p, l.buf)
-	l.buf = l.buf[n:]
-	return n, nil
 }
 
 // decodeItem reads one <ReportItem>: its attributes and its children's

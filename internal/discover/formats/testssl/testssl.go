@@ -11,7 +11,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -19,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/csvx"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/hostid"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -70,34 +71,13 @@ func (Format) Detect(head []byte) int {
 		return 0
 	}
 	line, _, _ := bytes.Cut(trimmed, []byte("\n"))
-	cols := headerIndex(readLine(string(bytes.TrimRight(line, "\r"))))
+	cols := csvx.Header(csvx.ReadLine(string(bytes.TrimRight(line, "\r"))))
 	for _, c := range []string{"id", "fqdn/ip", "port", "severity", "finding"} {
 		if _, ok := cols[c]; !ok {
 			return 0
 		}
 	}
 	return 95
-}
-
-func readLine(line string) []string {
-	r := csv.NewReader(strings.NewReader(line))
-	r.FieldsPerRecord = -1
-	rec, err := r.Read()
-	if err != nil {
-		return nil
-	}
-	return rec
-}
-
-func headerIndex(rec []string) map[string]int {
-	cols := map[string]int{}
-	for i, c := range rec {
-		c = strings.ToLower(strings.TrimSpace(c))
-		if _, dup := cols[c]; !dup {
-			cols[c] = i
-		}
-	}
-	return cols
 }
 
 // Parse implements report.Format.
@@ -283,11 +263,7 @@ func hostRef(host, ip string) (report.AssetRef, bool) {
 		ref.Name = id.Value
 	}
 	if ip != "" {
-		if a, err := netip.ParseAddr(strings.Trim(ip, "[]")); err == nil {
-			id := model.Identifier{Kind: model.IDIPv6, Value: a.String()}
-			if a.Is4() || a.Is4In6() {
-				id = model.Identifier{Kind: model.IDIPv4, Value: a.Unmap().String()}
-			}
+		if id, ok := hostid.Address(strings.Trim(ip, "[]")); ok {
 			if len(ref.Identifiers) == 0 || ref.Identifiers[0] != id {
 				ref.Identifiers = append(ref.Identifiers, id)
 			}
@@ -299,17 +275,13 @@ func hostRef(host, ip string) (report.AssetRef, bool) {
 	return ref, len(ref.Identifiers) > 0
 }
 
+// hostIdentifier names a host by its address, which testssl.sh may write
+// in brackets, or its name.
 func hostIdentifier(s string) model.Identifier {
-	if a, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
-		if a.Is4() || a.Is4In6() {
-			return model.Identifier{Kind: model.IDIPv4, Value: a.Unmap().String()}
-		}
-		return model.Identifier{Kind: model.IDIPv6, Value: a.String()}
+	if id, ok := hostid.Address(strings.Trim(s, "[]")); ok {
+		return id
 	}
-	if strings.Contains(s, ".") {
-		return model.Identifier{Kind: model.IDFQDN, Value: s}
-	}
-	return model.Identifier{Kind: model.IDHostname, Value: s}
+	return hostid.Name(s)
 }
 
 // splitTarget reads testssl.sh's "fqdn/ip" field ("example.com/1.2.3.4",
@@ -330,9 +302,9 @@ func (p *parser) csv(ctx context.Context, r io.Reader) error {
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if err != nil {
-		return csvErr(cr, err)
+		return csvx.Error(cr, err, "a testssl.sh CSV header")
 	}
-	cols := headerIndex(header)
+	cols := csvx.Header(header)
 	for _, c := range []string{"id", "fqdn/ip", "port", "severity", "finding"} {
 		if _, ok := cols[c]; !ok {
 			return report.AtLine(1, 1, fmt.Errorf("expected a testssl.sh CSV header with an %q column", c))
@@ -355,7 +327,7 @@ func (p *parser) csv(ctx context.Context, r io.Reader) error {
 			return nil
 		}
 		if err != nil {
-			return csvErr(cr, err)
+			return csvx.Error(cr, err, "a testssl.sh CSV header")
 		}
 		host, ip := splitTarget(get(rec, "fqdn/ip"))
 		rw := row{
@@ -366,17 +338,6 @@ func (p *parser) csv(ctx context.Context, r io.Reader) error {
 			return err
 		}
 	}
-}
-
-func csvErr(cr *csv.Reader, err error) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return report.AtLine(pe.Line, pe.Column, err)
-	}
-	if errors.Is(err, io.EOF) {
-		return report.AtLine(1, 1, errors.New("empty input: expected a testssl.sh CSV header"))
-	}
-	return report.AtOffset(cr.InputOffset(), err)
 }
 
 // ---- JSON ----

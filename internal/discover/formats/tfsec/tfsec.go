@@ -5,7 +5,6 @@
 package tfsec
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -13,6 +12,9 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/lead"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/nonempty"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/references"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -74,7 +76,7 @@ var (
 )
 
 func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
-	js := report.NewJSONStream(skipBOM(r))
+	js := report.NewJSONStream(lead.SkipBOM(r))
 	found := false
 	seen := map[string]bool{}
 	err := js.Object(func(key string) error {
@@ -120,7 +122,7 @@ func observe(res *result, sink report.Sink, seen map[string]bool) error {
 	if res.Passed {
 		return nil
 	}
-	rule := firstNonEmpty(res.RuleID, res.LongID)
+	rule := nonempty.First(res.RuleID, res.LongID)
 	loc := res.Location
 	instance := res.Resource
 	if m := resourceRe.FindStringSubmatch(res.Description); instance == "" && m != nil {
@@ -143,8 +145,8 @@ func observe(res *result, sink report.Sink, seen map[string]bool) error {
 	res.Description = colorRe.ReplaceAllString(res.Description, "")
 	fd := model.Finding{
 		Kind:        model.KindMisconfiguration,
-		Title:       firstNonEmpty(res.RuleDescription, rule),
-		Description: joinNonEmpty("\n\n", res.Description, res.Impact),
+		Title:       nonempty.First(res.RuleDescription, rule),
+		Description: nonempty.Join("\n\n", res.Description, res.Impact),
 		Severity:    report.SeverityOr(res.Severity, model.SevLow),
 		RuleID:      rule,
 		Remediation: strings.TrimSpace(res.Resolution),
@@ -158,17 +160,17 @@ func observe(res *result, sink report.Sink, seen map[string]bool) error {
 		fd.Location.EndLine = loc.EndLine
 	}
 	for _, l := range res.Links {
-		addRef(&fd, l)
+		references.Add(&fd, l)
 	}
 	for _, u := range urlRe.FindAllString(res.Link, -1) {
-		addRef(&fd, u)
+		references.Add(&fd, u)
 	}
 	ev := res.Description
 	if instance != resource {
-		ev = joinNonEmpty("\n", ev, "Instance: "+instance)
+		ev = nonempty.Join("\n", ev, "Instance: "+instance)
 	}
 	if res.LegacyRuleID != "" && res.LegacyRuleID != rule {
-		ev = joinNonEmpty("\n", ev, "Legacy rule id: "+res.LegacyRuleID)
+		ev = nonempty.Join("\n", ev, "Legacy rule id: "+res.LegacyRuleID)
 	}
 	obs := report.Observation{
 		Asset:        report.AssetRef{Kind: model.AssetRepository},
@@ -204,49 +206,4 @@ func qualified(file, resource string) string {
 		return resource
 	}
 	return file + ":" + resource
-}
-
-func addRef(fd *model.Finding, u string) {
-	u = strings.TrimSpace(u)
-	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
-		return
-	}
-	for _, have := range fd.References {
-		if have == u {
-			return
-		}
-	}
-	fd.References = append(fd.References, u)
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v = strings.TrimSpace(v); v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-func joinNonEmpty(sep string, vals ...string) string {
-	var out []string
-	for _, v := range vals {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
-	}
-	return strings.Join(out, sep)
-}
-
-// skipBOM drops a UTF-8 byte order mark, which some Windows tools write and
-// the JSON decoder rejects.
-func skipBOM(r io.Reader) *bufio.Reader {
-	br, ok := r.(*bufio.Reader)
-	if !ok {
-		br = bufio.NewReaderSize(r, 64<<10)
-	}
-	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
-		_, _ = br.Discard(3)
-	}
-	return br
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/imageref"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/nonempty"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -36,7 +38,7 @@ func (m *metadata) osName() string {
 }
 
 func (m *metadata) hasImage() bool {
-	return m != nil && (strings.TrimSpace(m.ImageID) != "" || len(nonEmpty(m.RepoDigests)) > 0 || len(nonEmpty(m.RepoTags)) > 0)
+	return m != nil && (strings.TrimSpace(m.ImageID) != "" || len(nonempty.Filter(m.RepoDigests...)) > 0 || len(nonempty.Filter(m.RepoTags...)) > 0)
 }
 
 // decodeMetadata reads a Metadata value, which Kubernetes reports write as
@@ -61,68 +63,6 @@ func decodeMetadata(raw json.RawMessage) ([]metadata, error) {
 	return []metadata{m}, nil
 }
 
-func nonEmpty(in []string) []string {
-	var out []string
-	for _, s := range in {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// digestOf returns the "sha256:..." part of "repo@sha256:..." or of a bare
-// digest, or "" when s holds no digest.
-func digestOf(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndexByte(s, '@'); i >= 0 {
-		s = s[i+1:]
-	}
-	alg, val, ok := strings.Cut(s, ":")
-	if !ok || val == "" || strings.ContainsAny(val, " \t/") {
-		return ""
-	}
-	switch strings.ToLower(alg) {
-	case "sha256", "sha384", "sha512":
-		return s
-	}
-	return ""
-}
-
-var refRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$`)
-
-// imageRef returns s when it reads as an image reference (repo, repo:tag,
-// registry/repo:tag, repo@digest) and "" for archive paths, directories and
-// transport-prefixed inputs that name a file rather than an image.
-func imageRef(s string) string {
-	s = strings.TrimSpace(s)
-	for _, p := range []string{"docker://", "docker:", "podman:", "registry:", "containerd:"} {
-		if strings.HasPrefix(s, p) {
-			s = s[len(p):]
-			break
-		}
-	}
-	if s == "" || !refRe.MatchString(s) || strings.Contains(s, "://") {
-		return ""
-	}
-	low := strings.ToLower(s)
-	for _, suf := range []string{".tar", ".tar.gz", ".tgz", ".tar.zst", ".json", ".xml", ".txt", ".yaml", ".yml", ".lock"} {
-		if strings.HasSuffix(low, suf) {
-			return ""
-		}
-	}
-	for _, p := range []string{"docker-archive:", "oci-archive:", "oci-dir:", "dir:", "file:", "sbom:", "singularity:"} {
-		if strings.HasPrefix(low, p) {
-			return ""
-		}
-	}
-	// A bare digest is an image id or digest, not a reference.
-	if digestOf(s) == s {
-		return ""
-	}
-	return s
-}
-
 // osTargetRe splits an OS-package result target such as
 // "alpine:3.11 (alpine 3.11.13)" into the image and its OS.
 var osTargetRe = regexp.MustCompile(`^(\S+) \(([A-Za-z][\w.-]*(?: [^()]*)?)\)$`)
@@ -132,7 +72,7 @@ func splitOSTarget(target string) (ref, os string) {
 	if m == nil {
 		return "", ""
 	}
-	return imageRef(m[1]), m[2]
+	return imageref.Ref(m[1]), m[2]
 }
 
 // normRef reduces an image reference for comparison: Docker Hub's implicit
@@ -188,23 +128,23 @@ func imageAsset(refs []string, mds []metadata, osName string) report.AssetRef {
 	var tags []string
 	for i := range mds {
 		for _, d := range mds[i].RepoDigests {
-			ids.add(model.IDImageDigest, digestOf(d))
+			ids.add(model.IDImageDigest, imageref.Digest(d))
 		}
 	}
 	for _, r := range refs {
-		ids.add(model.IDImageDigest, digestOf(r))
+		ids.add(model.IDImageDigest, imageref.Digest(r))
 	}
 	for i := range mds {
 		ids.add(model.IDImageID, mds[i].ImageID)
 	}
 	for _, r := range refs {
-		if r = imageRef(r); r != "" {
+		if r = imageref.Ref(r); r != "" {
 			tags = append(tags, r)
 		}
 	}
 	for i := range mds {
 		for _, t := range mds[i].RepoTags {
-			if t = imageRef(t); t != "" {
+			if t = imageref.Ref(t); t != "" {
 				tags = append(tags, t)
 			}
 		}
@@ -216,8 +156,8 @@ func imageAsset(refs []string, mds []metadata, osName string) report.AssetRef {
 	switch {
 	case len(tags) > 0:
 		a.Name = tags[0]
-	case len(mds) > 0 && len(nonEmpty(mds[0].RepoDigests)) > 0:
-		a.Name = nonEmpty(mds[0].RepoDigests)[0]
+	case len(mds) > 0 && len(nonempty.Filter(mds[0].RepoDigests...)) > 0:
+		a.Name = nonempty.Filter(mds[0].RepoDigests...)[0]
 	case len(mds) > 0:
 		a.Name = strings.TrimSpace(mds[0].ImageID)
 	}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/nonempty"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/pkgvuln"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -130,21 +132,6 @@ func addCVSS(f *model.Finding, v *vulnerability) {
 	}
 }
 
-// severity maps Trivy's severity word; without one, the CVSS score decides.
-func severity(word string, cvss []model.CVSS) model.Severity {
-	if s, ok := report.Severity(word); ok {
-		return s
-	}
-	best := 0.0
-	for _, c := range cvss {
-		best = max(best, c.Score)
-	}
-	if best > 0 {
-		return report.SeverityFromScore(best)
-	}
-	return model.SevInfo
-}
-
 func (p *parser) vuln(o owner, ri resultInfo, v *vulnerability) error {
 	id := strings.TrimSpace(v.VulnerabilityID)
 	pkg := strings.TrimSpace(v.PkgName)
@@ -187,7 +174,7 @@ func (p *parser) vuln(o owner, ri resultInfo, v *vulnerability) error {
 		report.AddCWE(&f, c)
 	}
 	addCVSS(&f, v)
-	f.Severity = severity(v.Severity, f.CVSS)
+	f.Severity = pkgvuln.Severity(v.Severity, f.CVSS)
 	if f.Component.FixedVersion != "" {
 		f.Remediation = fmt.Sprintf("Upgrade %s to %s.", pkg, f.Component.FixedVersion)
 	}
@@ -198,7 +185,7 @@ func (p *parser) vuln(o owner, ri resultInfo, v *vulnerability) error {
 	ev.line("Fixed version", v.FixedVersion)
 	ev.line("Status", v.Status)
 	ev.line("Severity source", v.SeveritySource)
-	ev.line("Layer", firstNonEmpty(v.Layer.Digest, v.Layer.DiffID))
+	ev.line("Layer", nonempty.First(v.Layer.Digest, v.Layer.DiffID))
 	return p.emit(o, ri, selPackage, report.Observation{
 		ToolID:       id,
 		ToolSeverity: v.Severity,
@@ -214,16 +201,16 @@ func (p *parser) misconf(o owner, ri resultInfo, m *misconfiguration) error {
 		// not exposures.
 		return nil
 	}
-	id := firstNonEmpty(m.ID, m.AVDID)
-	rule := firstNonEmpty(id, m.Title)
+	id := nonempty.First(m.ID, m.AVDID)
+	rule := nonempty.First(id, m.Title)
 	if rule == "" {
 		return nil
 	}
 	cm := &m.CauseMetadata
 	f := model.Finding{
 		Kind:        model.KindMisconfiguration,
-		Title:       joinNonEmpty(" - ", id, strings.TrimSpace(m.Title)),
-		Description: joinNonEmpty("\n\n", m.Description, m.Message),
+		Title:       nonempty.Join(" - ", id, strings.TrimSpace(m.Title)),
+		Description: nonempty.Join("\n\n", m.Description, m.Message),
 		Severity:    report.SeverityOr(m.Severity, model.SevInfo),
 		RuleID:      rule,
 		Remediation: strings.TrimSpace(m.Resolution),
@@ -266,15 +253,15 @@ func (p *parser) misconf(o owner, ri resultInfo, m *misconfiguration) error {
 }
 
 func (p *parser) secret(o owner, ri resultInfo, s *secretFinding) error {
-	rule := firstNonEmpty(s.RuleID, s.Title)
+	rule := nonempty.First(s.RuleID, s.Title)
 	if rule == "" {
 		return nil
 	}
-	title := firstNonEmpty(s.Title, s.RuleID)
+	title := nonempty.First(s.Title, s.RuleID)
 	f := model.Finding{
 		Kind:        model.KindSecret,
 		Title:       fmt.Sprintf("Secret detected in %s - %s", strings.TrimSpace(ri.Target), title),
-		Description: joinNonEmpty(" ", title, parens(s.Category)),
+		Description: nonempty.Join(" ", title, parens(s.Category)),
 		Severity:    report.SeverityOr(s.Severity, model.SevHigh),
 		RuleID:      rule,
 		Location: model.Location{
@@ -310,13 +297,13 @@ func (p *parser) license(o owner, ri resultInfo, l *license) error {
 	if name == "" {
 		return nil
 	}
-	where := firstNonEmpty(l.PkgName, l.FilePath, ri.Target)
+	where := nonempty.First(l.PkgName, l.FilePath, ri.Target)
 	// DefectDojo counts each license as a finding; ctem keeps them as
 	// misconfigurations of the artifact with a per-license rule id, so a
 	// license policy can be triaged like any other rule.
 	f := model.Finding{
 		Kind:        model.KindMisconfiguration,
-		Title:       joinNonEmpty(" ", "License "+name, parens(l.Category), "in "+where),
+		Title:       nonempty.Join(" ", "License "+name, parens(l.Category), "in "+where),
 		Description: fmt.Sprintf("%s is licensed under %s%s.", where, name, catSuffix(l.Category)),
 		Severity:    report.SeverityOr(l.Severity, model.SevInfo),
 		RuleID:      "license:" + name,
@@ -348,7 +335,7 @@ func describe(title, desc string) string {
 	if head, ok := strings.CutSuffix(title, "..."); title == desc || ok && strings.HasPrefix(desc, strings.TrimSpace(head)) {
 		return desc
 	}
-	return joinNonEmpty("\n\n", title, desc)
+	return nonempty.Join("\n\n", title, desc)
 }
 
 func catSuffix(cat string) string {
@@ -383,25 +370,6 @@ func refs(primary string, more []string) []string {
 		out = append(out, u)
 	}
 	return out
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v = strings.TrimSpace(v); v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-func joinNonEmpty(sep string, vs ...string) string {
-	var parts []string
-	for _, v := range vs {
-		if v = strings.TrimSpace(v); v != "" {
-			parts = append(parts, v)
-		}
-	}
-	return strings.Join(parts, sep)
 }
 
 // evidence builds a short "Key: value" text.
@@ -494,26 +462,4 @@ func isLockfileType(typ string) bool {
 		return true
 	}
 	return false
-}
-
-// scrub removes NUL bytes, which some package metadata carries (Grype and
-// DefectDojo have met "17.0.10+7\x00-J-ms8m") and which text columns and
-// most consumers reject.
-func scrub(o *report.Observation) {
-	for _, s := range []*string{
-		&o.ToolID, &o.ToolSeverity, &o.Evidence, &o.Anchor,
-		&o.Finding.Title, &o.Finding.Description, &o.Finding.RuleID, &o.Finding.Remediation,
-		&o.Finding.Component.Name, &o.Finding.Component.Version, &o.Finding.Component.FixedVersion,
-		&o.Finding.Component.PURL, &o.Finding.Component.Path,
-		&o.Finding.Location.File, &o.Finding.Location.Resource,
-	} {
-		if strings.IndexByte(*s, 0) >= 0 {
-			*s = strings.ReplaceAll(*s, "\x00", "")
-		}
-	}
-	for i, r := range o.Finding.References {
-		if strings.IndexByte(r, 0) >= 0 {
-			o.Finding.References[i] = strings.ReplaceAll(r, "\x00", "")
-		}
-	}
 }

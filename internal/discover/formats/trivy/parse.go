@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/pkgvuln"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -304,7 +305,7 @@ func (p *parser) observe(a report.AssetRef, sel assetSel, obs report.Observation
 		obs.Finding.Component.Path = rooted(obs.Finding.Component.Path)
 		obs.Finding.Location.File = rooted(obs.Finding.Location.File)
 	}
-	scrub(&obs)
+	pkgvuln.Scrub(&obs)
 	return p.sink.Observe(obs)
 }
 

@@ -10,10 +10,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"regexp"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/lead"
 	"github.com/ctemhq/ctem/internal/discover/report"
 )
 
@@ -81,50 +81,10 @@ func (format) Detect(head []byte) int {
 // Parse streams a Trivy report into sink.
 func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 	br := bufio.NewReaderSize(r, 64<<10)
-	first, skipped, err := leadByte(br)
+	first, skipped, err := lead.Peek(br, "a Trivy JSON report")
 	if err != nil {
 		return err
 	}
 	p := newParser(ctx, br, sink)
-	return shift(p.run(first), skipped)
-}
-
-// leadByte consumes a UTF-8 byte-order mark and leading white space (which
-// encoding/json would reject or not tell us about) and returns the first
-// significant byte without consuming it, plus how many bytes it skipped so
-// error offsets can be made absolute again.
-func leadByte(br *bufio.Reader) (byte, int64, error) {
-	var skipped int64
-	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte("\xef\xbb\xbf")) {
-		_, _ = br.Discard(3)
-		skipped = 3
-	}
-	for {
-		b, err := br.ReadByte()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return 0, skipped, report.Errorf(skipped, "empty input: expected a Trivy JSON report")
-			}
-			return 0, skipped, report.AtOffset(skipped, err)
-		}
-		switch b {
-		case ' ', '\t', '\r', '\n':
-			skipped++
-			continue
-		}
-		_ = br.UnreadByte()
-		return b, skipped, nil
-	}
-}
-
-// shift makes a ParseError offset absolute after leadByte skipped bytes.
-func shift(err error, by int64) error {
-	if err == nil || by == 0 {
-		return err
-	}
-	var pe *report.ParseError
-	if errors.As(err, &pe) && pe.Offset >= 0 {
-		pe.Offset += by
-	}
-	return err
+	return lead.Shift(p.run(first), skipped)
 }

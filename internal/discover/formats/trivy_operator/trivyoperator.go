@@ -9,12 +9,14 @@ package trivyoperator
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -444,8 +446,8 @@ func (p *parser) imageReport(it item) error {
 		}
 		f := model.Finding{
 			Kind:        model.KindSecret,
-			Title:       firstNonEmpty(sc.Title, sc.RuleID),
-			Description: fmt.Sprintf("Trivy found a %s secret (%s) in %s.", sc.Category, firstNonEmpty(sc.Title, sc.RuleID), sc.Target),
+			Title:       cmp.Or(sc.Title, sc.RuleID),
+			Description: fmt.Sprintf("Trivy found a %s secret (%s) in %s.", sc.Category, cmp.Or(sc.Title, sc.RuleID), sc.Target),
 			Severity:    report.SeverityOr(sc.Severity, model.SevHigh),
 			RuleID:      sc.RuleID,
 			CWEs:        []int{798},
@@ -456,7 +458,7 @@ func (p *parser) imageReport(it item) error {
 		// rule are kept as evidence.
 		if err := p.sink.Observe(report.Observation{
 			Asset:        asset,
-			ToolID:       firstNonEmpty(sc.RuleID, sc.Title),
+			ToolID:       cmp.Or(sc.RuleID, sc.Title),
 			ToolSeverity: sc.Severity,
 			Evidence:     fmt.Sprintf("category: %s; rule: %s; file: %s", sc.Category, sc.RuleID, sc.Target),
 			Finding:      f,
@@ -470,21 +472,21 @@ func (p *parser) imageReport(it item) error {
 func observeVuln(asset report.AssetRef, it item, v vuln) report.Observation {
 	f := model.Finding{
 		Kind:        model.KindVulnerability,
-		Title:       firstNonEmpty(v.Title, v.VulnerabilityID),
+		Title:       cmp.Or(v.Title, v.VulnerabilityID),
 		Description: report.Truncate(strings.TrimSpace(v.Description), 8192),
 		Severity:    report.SeverityOr(v.Severity, model.SevInfo),
 		Component: model.Component{
 			Name:         v.Resource,
 			Version:      v.InstalledVersion,
 			FixedVersion: v.FixedVersion,
-			Ecosystem:    firstNonEmpty(v.PackageType, v.Class),
+			Ecosystem:    cmp.Or(v.PackageType, v.Class),
 		},
 	}
 	f.VulnID, f.Aliases = report.VulnIDs(v.VulnerabilityID)
 	if v.Class != "os-pkgs" {
 		// Language packages sit in a file (lock file, jar); OS packages
 		// in the image's package database.
-		f.Component.Path = firstNonEmpty(v.PkgPath, v.Target)
+		f.Component.Path = cmp.Or(v.PkgPath, v.Target)
 	}
 	f.Component.PURL = v.PkgPURL
 	if f.Component.PURL == "" {
@@ -506,14 +508,14 @@ func observeVuln(asset report.AssetRef, it item, v vuln) report.Observation {
 		}
 	}
 	for _, u := range append([]string{v.PrimaryLink}, v.Links...) {
-		if u != "" && !contains(f.References, u) && len(f.References) < 30 {
+		if u != "" && !slices.Contains(f.References, u) && len(f.References) < 30 {
 			f.References = append(f.References, u)
 		}
 	}
 	if v.FixedVersion != "" {
 		f.Remediation = fmt.Sprintf("Upgrade %s to %s.", v.Resource, v.FixedVersion)
 	}
-	ev := fmt.Sprintf("%s %s in %s", v.Resource, v.InstalledVersion, firstNonEmpty(v.Target, asset.Name))
+	ev := fmt.Sprintf("%s %s in %s", v.Resource, v.InstalledVersion, cmp.Or(v.Target, asset.Name))
 	if v.Score != nil {
 		ev += fmt.Sprintf("; score %s", strconv.FormatFloat(*v.Score, 'f', -1, 64))
 	}
@@ -617,7 +619,7 @@ func (p *parser) checks(it item) error {
 }
 
 func (p *parser) observeCheck(asset report.AssetRef, c check, control, sev string) error {
-	id := firstNonEmpty(c.CheckID, c.ID)
+	id := cmp.Or(c.CheckID, c.ID)
 	rule := ruleID(id)
 	if rule == "" {
 		rule = c.Title
@@ -627,7 +629,7 @@ func (p *parser) observeCheck(asset report.AssetRef, c check, control, sev strin
 	}
 	f := model.Finding{
 		Kind:        model.KindMisconfiguration,
-		Title:       firstNonEmpty(c.Title, rule),
+		Title:       cmp.Or(c.Title, rule),
 		Description: strings.TrimSpace(c.Description),
 		Severity:    report.SeverityOr(sev, model.SevMedium),
 		RuleID:      rule,
@@ -650,7 +652,7 @@ func (p *parser) observeCheck(asset report.AssetRef, c check, control, sev strin
 	}
 	return p.sink.Observe(report.Observation{
 		Asset:        asset,
-		ToolID:       firstNonEmpty(id, c.Title),
+		ToolID:       cmp.Or(id, c.Title),
 		ToolSeverity: sev,
 		Evidence:     report.Truncate(strings.Join(ev, "\n"), 4096),
 		Finding:      f,
@@ -742,7 +744,7 @@ func (p *parser) compliance(it item) error {
 		compID := sr.ID
 		if it.Spec != nil {
 			controls = it.Spec.Compliance.Controls
-			compID = firstNonEmpty(it.Spec.Compliance.ID, compID)
+			compID = cmp.Or(it.Spec.Compliance.ID, compID)
 		}
 		for _, cc := range sr.ControlCheck {
 			if n, _ := cc.TotalFail.Int64(); n <= 0 {
@@ -768,7 +770,7 @@ func (p *parser) compliance(it item) error {
 				Severity:    report.SeverityOr(cc.Severity, model.SevMedium),
 				RuleID:      rule,
 			}
-			ev := fmt.Sprintf("%s control %s failed on %s object(s); checks: %s", firstNonEmpty(sr.Title, compID), cc.ID, cc.TotalFail, strings.Join(checks, ", "))
+			ev := fmt.Sprintf("%s control %s failed on %s object(s); checks: %s", cmp.Or(sr.Title, compID), cc.ID, cc.TotalFail, strings.Join(checks, ", "))
 			if err := p.sink.Observe(report.Observation{
 				Asset:        cluster,
 				ToolID:       cc.ID,
@@ -781,22 +783,4 @@ func (p *parser) compliance(it item) error {
 		}
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

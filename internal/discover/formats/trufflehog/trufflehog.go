@@ -8,13 +8,13 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/jsonx"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -101,7 +101,7 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 		off := dec.InputOffset()
 		var l line
 		if err := dec.Decode(&l); err != nil {
-			return jsonErr(dec, err)
+			return jsonx.Error(dec, err)
 		}
 		var err error
 		switch {
@@ -122,7 +122,7 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 		if err == nil {
 			return report.Errorf(dec.InputOffset(), "expected a JSON object per line, found an array or a closing bracket")
 		}
-		return jsonErr(dec, err)
+		return jsonx.Error(dec, err)
 	}
 	if n == 0 {
 		return report.Errorf(0, "empty input: expected TruffleHog JSON lines")
@@ -134,21 +134,6 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 		return sink.Asset(report.AssetRef{Kind: model.AssetRepository})
 	}
 	return nil
-}
-
-func jsonErr(dec *json.Decoder, err error) error {
-	if errors.Is(err, io.EOF) {
-		err = io.ErrUnexpectedEOF
-	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return &report.ParseError{Offset: se.Offset, Err: err}
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return &report.ParseError{Offset: te.Offset, Err: err}
-	}
-	return report.AtOffset(dec.InputOffset(), err)
 }
 
 type parser struct {

@@ -11,9 +11,11 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
-	"net/netip"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/assetref"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/csvx"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/hostid"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -63,21 +65,10 @@ func (Format) Detect(head []byte) int {
 	if err != nil {
 		return 0
 	}
-	if layout(header(rec)) != "" {
+	if layout(csvx.Header(rec)) != "" {
 		return 95
 	}
 	return 0
-}
-
-func header(rec []string) map[string]int {
-	cols := map[string]int{}
-	for i, c := range rec {
-		c = strings.ToLower(strings.TrimSpace(c))
-		if _, dup := cols[c]; !dup {
-			cols[c] = i
-		}
-	}
-	return cols
 }
 
 // Parse implements report.Format.
@@ -91,9 +82,9 @@ func (Format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 	cr.FieldsPerRecord = -1
 	head, err := cr.Read()
 	if err != nil {
-		return csvErr(cr, err)
+		return csvx.Error(cr, err, "a Wiz CSV header")
 	}
-	cols := header(head)
+	cols := csvx.Header(head)
 	kind := layout(cols)
 	if kind == "" {
 		return report.AtLine(1, 1, errors.New("expected a Wiz Issues or vulnerability findings CSV header"))
@@ -116,7 +107,7 @@ func (Format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 			return nil
 		}
 		if err != nil {
-			return csvErr(cr, err)
+			return csvx.Error(cr, err, "a Wiz CSV header")
 		}
 		if len(rec) == 1 && rec[0] == "" {
 			continue
@@ -163,12 +154,6 @@ func resourceID(id string) model.Identifier {
 	return model.Identifier{Kind: model.IDCloudID, Value: id}
 }
 
-func addAttr(m map[string]string, k, v string) {
-	if v = strings.TrimSpace(v); v != "" {
-		m[k] = v
-	}
-}
-
 // resolved reports Wiz's "this is fixed": such rows are left out (their
 // resource still counts as covered) so that the lifecycle closes them.
 func resolved(status string) bool {
@@ -213,14 +198,14 @@ func (p *parser) issue(rec []string, get getter) error {
 		ref.Name = ref.Identifiers[0].Value
 	}
 	attrs := map[string]string{}
-	addAttr(attrs, "resource_type", get(rec, "resource type"))
-	addAttr(attrs, "region", get(rec, "resource region"))
-	addAttr(attrs, "platform", get(rec, "resource platform"))
-	addAttr(attrs, "os", get(rec, "resource os"))
-	addAttr(attrs, "account", get(rec, "subscription id"))
-	addAttr(attrs, "account_name", get(rec, "subscription name"))
-	addAttr(attrs, "cluster", get(rec, "kubernetes cluster"))
-	addAttr(attrs, "namespace", get(rec, "kubernetes namespace"))
+	assetref.SetAttr(attrs, "resource_type", get(rec, "resource type"))
+	assetref.SetAttr(attrs, "region", get(rec, "resource region"))
+	assetref.SetAttr(attrs, "platform", get(rec, "resource platform"))
+	assetref.SetAttr(attrs, "os", get(rec, "resource os"))
+	assetref.SetAttr(attrs, "account", get(rec, "subscription id"))
+	assetref.SetAttr(attrs, "account_name", get(rec, "subscription name"))
+	assetref.SetAttr(attrs, "cluster", get(rec, "kubernetes cluster"))
+	assetref.SetAttr(attrs, "namespace", get(rec, "kubernetes namespace"))
 	if len(attrs) > 0 {
 		ref.Attributes = attrs
 	}
@@ -282,11 +267,7 @@ func (p *parser) vuln(rec []string, get getter) error {
 		ref.Identifiers = append(ref.Identifiers, model.Identifier{Kind: model.IDCloudID, Value: "wiz:" + id})
 	}
 	for _, ip := range strings.FieldsFunc(get(rec, "ipaddresses"), func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
-		if a, err := netip.ParseAddr(ip); err == nil {
-			id := model.Identifier{Kind: model.IDIPv6, Value: a.String()}
-			if a.Is4() || a.Is4In6() {
-				id = model.Identifier{Kind: model.IDIPv4, Value: a.Unmap().String()}
-			}
+		if id, ok := hostid.Address(ip); ok {
 			ref.Identifiers = append(ref.Identifiers, id)
 		}
 	}
@@ -297,11 +278,11 @@ func (p *parser) vuln(rec []string, get getter) error {
 		ref.Name = ref.Identifiers[0].Value
 	}
 	attrs := map[string]string{}
-	addAttr(attrs, "region", get(rec, "assetregion"))
-	addAttr(attrs, "platform", get(rec, "cloudplatform"))
-	addAttr(attrs, "account", get(rec, "subscriptionexternalid"))
-	addAttr(attrs, "account_name", get(rec, "subscriptionname"))
-	addAttr(attrs, "os", get(rec, "operatingsystem"))
+	assetref.SetAttr(attrs, "region", get(rec, "assetregion"))
+	assetref.SetAttr(attrs, "platform", get(rec, "cloudplatform"))
+	assetref.SetAttr(attrs, "account", get(rec, "subscriptionexternalid"))
+	assetref.SetAttr(attrs, "account_name", get(rec, "subscriptionname"))
+	assetref.SetAttr(attrs, "os", get(rec, "operatingsystem"))
 	if len(attrs) > 0 {
 		ref.Attributes = attrs
 	}
@@ -357,15 +338,4 @@ func (p *parser) vuln(rec []string, get getter) error {
 		Evidence:     ev,
 		Finding:      f,
 	})
-}
-
-func csvErr(cr *csv.Reader, err error) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return report.AtLine(pe.Line, pe.Column, err)
-	}
-	if errors.Is(err, io.EOF) {
-		return report.AtLine(1, 1, errors.New("empty input: expected a Wiz CSV header"))
-	}
-	return report.AtOffset(cr.InputOffset(), err)
 }

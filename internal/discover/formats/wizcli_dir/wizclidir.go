@@ -9,6 +9,7 @@ import (
 	"context"
 	"io"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/wizcli"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -31,7 +32,7 @@ func (Format) Description() string { return "wiz CLI directory scan JSON (wizcli
 // Detect claims a wiz CLI result whose scan origin is a directory; image
 // and IaC results share the layout and belong to their own formats.
 func (Format) Detect(head []byte) int {
-	if origin, _ := detectOrigin(head); origin == "CICDScanOriginDirectory" {
+	if origin, _ := wizcli.DetectOrigin(head); origin == "CICDScanOriginDirectory" {
 		return 100
 	}
 	return 0
@@ -39,7 +40,7 @@ func (Format) Detect(head []byte) int {
 
 // Parse implements report.Format.
 func (Format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
-	return parseScan(ctx, r, sink, func(origin) report.AssetRef {
+	return wizcli.ParseScan(ctx, r, sink, func(wizcli.Origin) report.AssetRef {
 		return report.AssetRef{Kind: model.AssetRepository}
 	})
 }

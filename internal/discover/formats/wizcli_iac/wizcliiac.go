@@ -9,6 +9,7 @@ import (
 	"context"
 	"io"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/wizcli"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -30,7 +31,7 @@ func (Format) Description() string { return "wiz CLI IaC scan JSON (wizcli iac s
 
 // Detect claims a wiz CLI result whose origin or result type is IaC.
 func (Format) Detect(head []byte) int {
-	origin, result := detectOrigin(head)
+	origin, result := wizcli.DetectOrigin(head)
 	switch {
 	case origin == "CICDScanOriginIAC":
 		return 100
@@ -42,7 +43,7 @@ func (Format) Detect(head []byte) int {
 
 // Parse implements report.Format.
 func (Format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
-	return parseScan(ctx, r, sink, func(origin) report.AssetRef {
+	return wizcli.ParseScan(ctx, r, sink, func(wizcli.Origin) report.AssetRef {
 		return report.AssetRef{Kind: model.AssetRepository}
 	})
 }

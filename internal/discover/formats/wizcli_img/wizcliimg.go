@@ -10,6 +10,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/wizcli"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -31,7 +32,7 @@ func (Format) Description() string { return "wiz CLI container image scan JSON (
 
 // Detect claims a wiz CLI result whose scan origin is a container image.
 func (Format) Detect(head []byte) int {
-	if origin, _ := detectOrigin(head); origin == "CICDScanOriginContainerImage" {
+	if origin, _ := wizcli.DetectOrigin(head); origin == "CICDScanOriginContainerImage" {
 		return 100
 	}
 	return 0
@@ -39,13 +40,13 @@ func (Format) Detect(head []byte) int {
 
 // Parse implements report.Format.
 func (Format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
-	return parseScan(ctx, r, sink, imageRef)
+	return wizcli.ParseScan(ctx, r, sink, imageRef)
 }
 
 // imageRef names the image: the reference as scanned (image_ref), the
 // digest (image_digest, "repo@sha256:..." kept as "sha256:...") and the
 // image id (image_id).
-func imageRef(o origin) report.AssetRef {
+func imageRef(o wizcli.Origin) report.AssetRef {
 	ref := report.AssetRef{Kind: model.AssetImage, Name: strings.TrimSpace(o.Name)}
 	if ref.Name != "" {
 		ref.Identifiers = append(ref.Identifiers, model.Identifier{Kind: model.IDImageRef, Value: ref.Name})

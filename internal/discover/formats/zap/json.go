@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/webfinding"
 	"github.com/ctemhq/ctem/internal/discover/report"
 )
 
@@ -11,7 +12,7 @@ import (
 // "alerts" array.
 func parseJSON(ctx context.Context, r io.Reader, sink report.Sink) error {
 	js := report.NewJSONStream(r)
-	seen := assets{}
+	seen := webfinding.Assets{}
 	sawSites := false
 	n := 0
 	err := js.Object(func(key string) error {
@@ -21,7 +22,7 @@ func parseJSON(ctx context.Context, r io.Reader, sink report.Sink) error {
 		sawSites = true
 		return js.Array(func(int) error {
 			var name, host, port, ssl string
-			var cur site
+			var cur webfinding.Site
 			known := false
 			return js.Object(func(key string) error {
 				switch key {
@@ -37,7 +38,7 @@ func parseJSON(ctx context.Context, r io.Reader, sink report.Sink) error {
 					// ZAP writes the site's attributes first.
 					cur, known = siteOf(name, host, port, ssl)
 					if known {
-						if err := seen.report(sink, cur.asset()); err != nil {
+						if err := seen.Report(sink, cur.Asset()); err != nil {
 							return err
 						}
 					}

@@ -5,16 +5,18 @@ import (
 	"encoding/xml"
 	"io"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/webfinding"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/xmlx"
 	"github.com/ctemhq/ctem/internal/discover/report"
 )
 
 // parseXML streams <site> elements and decodes their alert items one at a
 // time.
 func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
-	dec := newXMLDecoder(r)
-	seen := assets{}
+	dec := xmlx.NewDecoder(r)
+	seen := webfinding.Assets{}
 	root := false
-	var cur site
+	var cur webfinding.Site
 	known := false
 	n := 0
 	for {
@@ -23,7 +25,7 @@ func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
 			break
 		}
 		if err != nil {
-			return xmlError(dec, err)
+			return xmlx.Error(dec, err)
 		}
 		se, ok := tok.(xml.StartElement)
 		if !ok {
@@ -31,27 +33,27 @@ func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
 		}
 		if !root {
 			if se.Name.Local != "OWASPZAPReport" {
-				return xmlErrorf(dec, "expected an <OWASPZAPReport> root element, found <%s>", se.Name.Local)
+				return xmlx.Errorf(dec, "expected an <OWASPZAPReport> root element, found <%s>", se.Name.Local)
 			}
 			root = true
 			continue
 		}
 		switch se.Name.Local {
 		case "site":
-			cur, known = siteOf(attr(se, "name"), attr(se, "host"), attr(se, "port"), attr(se, "ssl"))
+			cur, known = siteOf(xmlx.Attr(se, "name"), xmlx.Attr(se, "host"), xmlx.Attr(se, "port"), xmlx.Attr(se, "ssl"))
 			if known {
 				// The site was scanned, with or without alerts.
-				if err := seen.report(sink, cur.asset()); err != nil {
+				if err := seen.Report(sink, cur.Asset()); err != nil {
 					return err
 				}
 			}
 		case "alertitem":
 			var a alert
 			if err := dec.DecodeElement(&a, &se); err != nil {
-				return xmlError(dec, err)
+				return xmlx.Error(dec, err)
 			}
 			err := observe(ctx, sink, seen, cur, known, &a, func() error {
-				return xmlErrorf(dec, "ZAP alert %q outside a site with a valid name", a.Alert)
+				return xmlx.Errorf(dec, "ZAP alert %q outside a site with a valid name", a.Alert)
 			})
 			if err != nil {
 				return err
@@ -64,16 +66,7 @@ func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
 		}
 	}
 	if !root {
-		return xmlErrorf(dec, "empty document: expected an <OWASPZAPReport>")
+		return xmlx.Errorf(dec, "empty document: expected an <OWASPZAPReport>")
 	}
 	return nil
-}
-
-func attr(se xml.StartElement, name string) string {
-	for _, a := range se.Attr {
-		if a.Name.Local == name {
-			return a.Value
-		}
-	}
-	return ""
 }

@@ -13,6 +13,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/lead"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/nonempty"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/webfinding"
+	"github.com/ctemhq/ctem/internal/discover/formats/internal/webtext"
 	"github.com/ctemhq/ctem/internal/discover/report"
 	"github.com/ctemhq/ctem/internal/model"
 )
@@ -52,7 +56,7 @@ func (format) Detect(head []byte) int {
 
 func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 	br := bufio.NewReader(r)
-	c, off, err := firstByte(br)
+	c, off, err := lead.Peek(br, "a ZAP report")
 	if err != nil {
 		return err
 	}
@@ -63,32 +67,6 @@ func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
 		return parseJSON(ctx, br, sink)
 	}
 	return report.Errorf(off, "expected a ZAP XML or JSON report, found %q", c)
-}
-
-// firstByte skips a byte order mark and white space and returns the first
-// byte without consuming it.
-func firstByte(br *bufio.Reader) (byte, int64, error) {
-	var off int64
-	if bom, err := br.Peek(3); err == nil && bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
-		_, _ = br.Discard(3)
-		off = 3
-	}
-	for {
-		b, err := br.Peek(1)
-		if err != nil {
-			if err == io.EOF {
-				return 0, off, report.Errorf(off, "empty input: expected a ZAP report")
-			}
-			return 0, off, report.AtOffset(off, err)
-		}
-		switch b[0] {
-		case ' ', '\t', '\r', '\n':
-			_, _ = br.Discard(1)
-			off++
-			continue
-		}
-		return b[0], off, nil
-	}
 }
 
 // alert is one ZAP alert, with the field names of both reports.
@@ -119,12 +97,12 @@ type instance struct {
 
 // siteOf is the web application of a <site> (or JSON site): its name is
 // the origin; host, port and ssl rebuild it when the name is missing.
-func siteOf(name, host, port, ssl string) (site, bool) {
-	if s, ok := parseSite(name, "http"); ok {
+func siteOf(name, host, port, ssl string) (webfinding.Site, bool) {
+	if s, ok := webfinding.ParseSite(name, "http"); ok {
 		return s, true
 	}
 	if host == "" {
-		return site{}, false
+		return webfinding.Site{}, false
 	}
 	scheme := "http"
 	if ssl == "true" {
@@ -133,23 +111,23 @@ func siteOf(name, host, port, ssl string) (site, bool) {
 	if port != "" {
 		host += ":" + port
 	}
-	return parseSite(scheme+"://"+host, scheme)
+	return webfinding.ParseSite(scheme+"://"+host, scheme)
 }
 
 var riskWords = map[string]model.Severity{"0": model.SevInfo, "1": model.SevLow, "2": model.SevMedium, "3": model.SevHigh}
 
 // observe emits one alert of a site. known says whether the site itself
 // was named; otherwise the first instance's URL places the alert.
-func observe(ctx context.Context, sink report.Sink, seen assets, s site, known bool, a *alert, off func() error) error {
+func observe(ctx context.Context, sink report.Sink, seen webfinding.Assets, s webfinding.Site, known bool, a *alert, off func() error) error {
 	if !known && len(a.Instances) > 0 {
-		if is, ok := parseSite(a.Instances[0].URI, "http"); ok {
+		if is, ok := webfinding.ParseSite(a.Instances[0].URI, "http"); ok {
 			s, known = is, true
 		}
 	}
 	if !known {
 		return off()
 	}
-	if err := seen.report(sink, s.asset()); err != nil {
+	if err := seen.Report(sink, s.Asset()); err != nil {
 		return err
 	}
 	title := strings.TrimSpace(a.Alert)
@@ -179,12 +157,12 @@ func observe(ctx context.Context, sink report.Sink, seen assets, s site, known b
 	f := model.Finding{
 		Kind:        model.KindWebWeakness,
 		Title:       title,
-		Description: htmlText(a.Desc),
+		Description: webtext.FromHTML(a.Desc),
 		Severity:    sev,
 		RuleID:      rule,
 		Location:    model.Location{URL: s.Origin + "/", Port: s.Port, Protocol: s.Scheme},
-		Remediation: htmlText(a.Solution),
-		References:  links(a.Reference),
+		Remediation: webtext.FromHTML(a.Solution),
+		References:  webtext.Links(a.Reference),
 	}
 	if n, err := strconv.Atoi(strings.TrimSpace(a.CWEID)); err == nil && n > 0 {
 		report.AddCWE(&f, a.CWEID)
@@ -194,11 +172,11 @@ func observe(ctx context.Context, sink report.Sink, seen assets, s site, known b
 		f.Kind = model.KindVulnerability
 		f.VulnID, f.Aliases = report.VulnIDs(cves...)
 	}
-	obs := report.Observation{Asset: s.asset(), ToolID: id, ToolSeverity: toolSev, Finding: f}
-	g := newGrouper()
-	first := report.Truncate(htmlText(a.OtherInfo), 1024)
+	obs := report.Observation{Asset: s.Asset(), ToolID: id, ToolSeverity: toolSev, Finding: f}
+	g := webfinding.NewGrouper()
+	first := report.Truncate(webtext.FromHTML(a.OtherInfo), 1024)
 	if len(a.Instances) == 0 {
-		g.add(id, obs, "", first)
+		g.Add(id, obs, "", first)
 	}
 	for _, in := range a.Instances {
 		line := strings.TrimSpace(strings.TrimSpace(in.Method) + " " + strings.TrimSpace(in.URI))
@@ -208,7 +186,7 @@ func observe(ctx context.Context, sink report.Sink, seen assets, s site, known b
 		if ev := strings.TrimSpace(in.Evidence); ev != "" {
 			line += " " + report.Truncate(strings.Join(strings.Fields(ev), " "), 200)
 		}
-		other := report.Truncate(tidy(in.OtherInfo), 512)
+		other := report.Truncate(webtext.Tidy(in.OtherInfo), 512)
 		if strings.HasPrefix(first, other) {
 			// ZAP 2.16 repeats the first instance's note on the alert.
 			other = ""
@@ -219,9 +197,9 @@ func observe(ctx context.Context, sink report.Sink, seen assets, s site, known b
 		}
 		obs.Finding.Location.Method = strings.TrimSpace(in.Method)
 		obs.Finding.Location.Param = strings.TrimSpace(in.Param)
-		g.add(id, obs, line, strings.Join(nonEmpty(line, attack(in.Attack), other, first), "\n"))
+		g.Add(id, obs, line, nonempty.Join("\n", line, attack(in.Attack), other, first))
 	}
-	return g.flush(ctx, sink)
+	return g.Flush(ctx, sink)
 }
 
 func attack(a string) string {
@@ -235,14 +213,4 @@ func attack(a string) string {
 func riskWord(desc string) string {
 	w, _, _ := strings.Cut(strings.TrimSpace(desc), " (")
 	return strings.TrimSpace(w)
-}
-
-func nonEmpty(parts ...string) []string {
-	var out []string
-	for _, p := range parts {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
