@@ -12,6 +12,7 @@ import (
 	"github.com/ctemhq/ctem/internal/demo"
 	"github.com/ctemhq/ctem/internal/discover"
 	"github.com/ctemhq/ctem/internal/intel"
+	"github.com/ctemhq/ctem/internal/prioritize/rescore"
 	"github.com/ctemhq/ctem/internal/scope"
 	"github.com/ctemhq/ctem/internal/store"
 )
@@ -49,7 +50,11 @@ reopened, and the top open findings. Running it again re-imports the same report
 			}
 			a.demoIntel(cmd.Context(), st, feedsDir)
 			apply := func(ctx context.Context) error { return a.materialize(ctx, st) }
-			return demo.Run(cmd.Context(), discover.New(st, a.registry, nil), dir, a.env.Stdout, apply)
+			explain := func(ctx context.Context, id int64) (string, error) {
+				d, err := rescore.Explain(ctx, st, st, a.cfg.Scope, a.cfg.Scope.Policy(), id)
+				return d.Reason(), err
+			}
+			return demo.Run(cmd.Context(), discover.New(st, a.registry, nil), dir, a.env.Stdout, apply, explain)
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "ctem-demo", "folder for the generated reports")

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ctemhq/ctem/internal/intel"
+	"github.com/ctemhq/ctem/internal/prioritize/rescore"
 )
 
 func (a *app) feedsCommand() *cobra.Command {
@@ -42,7 +43,7 @@ func (a *app) feedsCommand() *cobra.Command {
 				return werr
 			}
 			if loaded(results) {
-				if _, rerr := a.rescore(cmd.Context(), st); rerr != nil {
+				if _, rerr := a.rescore(cmd.Context(), st, rescore.Changes{}); rerr != nil {
 					return rerr
 				}
 			}
@@ -70,7 +71,7 @@ func (a *app) feedsCommand() *cobra.Command {
 				return werr
 			}
 			if loaded(results) {
-				if _, rerr := a.rescore(cmd.Context(), st); rerr != nil {
+				if _, rerr := a.rescore(cmd.Context(), st, rescore.Changes{}); rerr != nil {
 					return rerr
 				}
 			}

@@ -47,7 +47,11 @@ that tool's findings on them that the report no longer lists become fixed.`,
 			// reports, to whatever was imported.
 			defer func() {
 				if len(all) > 0 {
-					if err := a.materialize(cmd.Context(), st); err != nil {
+					ids := make([]int64, len(all))
+					for i, r := range all {
+						ids[i] = r.Import.ID
+					}
+					if err := a.materialize(cmd.Context(), st, ids...); err != nil {
 						a.log.Error("applying ctem.yaml", "err", err)
 					}
 				}

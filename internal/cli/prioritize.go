@@ -14,14 +14,13 @@ import (
 	"github.com/ctemhq/ctem/internal/store"
 )
 
-// rescore decides the priority of every open finding with the default
-// policy, intel from the store and context from ctem.yaml.
-func (a *app) rescore(ctx context.Context, st store.Store) (rescore.Summary, error) {
-	var intel rescore.Intel
-	if i, ok := st.(rescore.Intel); ok {
-		intel = i
-	}
-	sum, err := rescore.Run(ctx, st, intel, a.cfg.Scope, a.cfg.Scope.Policy(), rescore.Options{Now: time.Now().UTC()})
+// rescore decides again the priority of what changed — the findings of
+// these imports, vulnerabilities whose intel changed, everything when
+// ctem.yaml or the policy changed — with intel from the store and context
+// from ctem.yaml.
+func (a *app) rescore(ctx context.Context, st store.Store, ch rescore.Changes) (rescore.Summary, error) {
+	ch.Now = time.Now().UTC()
+	sum, err := rescore.Incremental(ctx, st, st, a.cfg.Scope, a.cfg.Scope.Policy(), ch)
 	if err != nil {
 		return sum, fmt.Errorf("prioritizing: %w", err)
 	}
@@ -43,14 +42,14 @@ func (a *app) prioritizeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			sum, err := a.rescore(cmd.Context(), st)
+			sum, err := rescore.Run(cmd.Context(), st, st, a.cfg.Scope, a.cfg.Scope.Policy(), rescore.Options{Now: time.Now().UTC()})
 			if err != nil {
-				return err
+				return fmt.Errorf("prioritizing: %w", err)
 			}
 			if output == "json" {
 				return writeJSON(a.env.Stdout, sum)
 			}
-			fmt.Fprintf(a.env.Stdout, "%d open findings decided with policy %s:", sum.Findings, sum.Policy)
+			fmt.Fprintf(a.env.Stdout, "%d open findings decided with policy %s, %d changed:", sum.Findings, sum.Policy, sum.Changed)
 			for _, b := range prioritize.Bands {
 				fmt.Fprintf(a.env.Stdout, " %s %d", b, sum.ByBand[b])
 			}
@@ -82,16 +81,20 @@ func (a *app) findingsExplainCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if f.Priority.Explanation == "" {
+			if f.Priority.Band == "" {
 				return fmt.Errorf("finding %d has no decision yet (it is %s; run `ctem prioritize run`)", id, f.Status)
 			}
-			if output == "json" {
-				_, err := fmt.Fprintln(a.env.Stdout, f.Priority.Explanation)
+			// The explanation is recomputed from the same inputs, so it is
+			// complete without storing kilobytes per finding.
+			d, err := rescore.Explain(cmd.Context(), st, st, a.cfg.Scope, a.cfg.Scope.Policy(), id)
+			if err != nil {
 				return err
 			}
-			var d prioritize.Decision
-			if err := json.Unmarshal([]byte(f.Priority.Explanation), &d); err != nil {
-				return fmt.Errorf("finding %d: stored explanation: %w", id, err)
+			if string(d.Band) != f.Priority.Band {
+				a.log.Warn("the stored band differs from a decision made now; run `ctem prioritize run`", "stored", f.Priority.Band, "now", d.Band)
+			}
+			if output == "json" {
+				return writeJSON(a.env.Stdout, d)
 			}
 			w := a.env.Stdout
 			fmt.Fprintf(w, "finding %d: %s on %s\n", f.ID, f.Title, f.AssetName)

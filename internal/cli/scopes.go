@@ -12,13 +12,14 @@ import (
 
 	"github.com/ctemhq/ctem/internal/discover"
 	"github.com/ctemhq/ctem/internal/model"
+	"github.com/ctemhq/ctem/internal/prioritize/rescore"
 	"github.com/ctemhq/ctem/internal/scope"
 	"github.com/ctemhq/ctem/internal/store"
 )
 
 // materialize applies ctem.yaml to every asset: context and scope
 // membership. It runs after imports and whenever ctem.yaml changed.
-func (a *app) materialize(ctx context.Context, st store.Store) error {
+func (a *app) materialize(ctx context.Context, st store.Store, importIDs ...int64) error {
 	res, err := scope.Materialize(ctx, st, a.cfg.Scope)
 	if err != nil {
 		return fmt.Errorf("applying %s: %w", firstOf(a.cfg.File, "ctem.yaml"), err)
@@ -28,7 +29,7 @@ func (a *app) materialize(ctx context.Context, st store.Store) error {
 	}
 	a.log.Debug("scope context applied", "assets", res.Assets, "changed", res.Changed)
 	// Context feeds the priorities: decide them again.
-	_, err = a.rescore(ctx, st)
+	_, err = a.rescore(ctx, st, rescore.Changes{ImportIDs: importIDs})
 	return err
 }
 
@@ -43,7 +44,11 @@ func (s scopedImporter) ImportFile(ctx context.Context, path string, opt discove
 	if err != nil {
 		return res, err
 	}
-	return res, s.a.materialize(ctx, s.p.Store)
+	var ids []int64
+	for _, r := range res {
+		ids = append(ids, r.Import.ID)
+	}
+	return res, s.a.materialize(ctx, s.p.Store, ids...)
 }
 
 // checkScope refuses a --scope that ctem.yaml does not define.

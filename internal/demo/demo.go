@@ -7,7 +7,6 @@ package demo
 import (
 	"context"
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -19,7 +18,6 @@ import (
 	"github.com/ctemhq/ctem/internal/discover"
 	"github.com/ctemhq/ctem/internal/gen"
 	"github.com/ctemhq/ctem/internal/model"
-	"github.com/ctemhq/ctem/internal/prioritize"
 	"github.com/ctemhq/ctem/internal/store"
 )
 
@@ -196,7 +194,8 @@ var ConfigYAML []byte
 
 // Run imports the reports, calls apply (ctem.yaml's context and the
 // priorities), and prints the summary.
-func Run(ctx context.Context, p *discover.Pipeline, dir string, w io.Writer, apply func(context.Context) error) error {
+// explain gives the one-line reason of a finding's priority.
+func Run(ctx context.Context, p *discover.Pipeline, dir string, w io.Writer, apply func(context.Context) error, explain func(context.Context, int64) (string, error)) error {
 	org := NewOrg(42)
 	weeks, err := org.WriteReports(dir)
 	if err != nil {
@@ -213,7 +212,7 @@ func Run(ctx context.Context, p *discover.Pipeline, dir string, w io.Writer, app
 		if err := apply(ctx); err != nil {
 			return err
 		}
-		return summarize(ctx, p.Store, nil, w)
+		return summarize(ctx, p.Store, nil, w, explain)
 	}
 	var merges []discover.AssetEvent
 	// Each week is imported at its own time, a week apart, ending now.
@@ -243,7 +242,7 @@ func Run(ctx context.Context, p *discover.Pipeline, dir string, w io.Writer, app
 	if err := apply(ctx); err != nil {
 		return err
 	}
-	return summarize(ctx, p.Store, merges, w)
+	return summarize(ctx, p.Store, merges, w, explain)
 }
 
 func add(a *model.ImportCounts, b model.ImportCounts) {
@@ -256,7 +255,7 @@ func add(a *model.ImportCounts, b model.ImportCounts) {
 	a.Correlated += b.Correlated
 }
 
-func summarize(ctx context.Context, st store.Store, merges []discover.AssetEvent, w io.Writer) error {
+func summarize(ctx context.Context, st store.Store, merges []discover.AssetEvent, w io.Writer, explain func(context.Context, int64) (string, error)) error {
 	assets, err := st.ListAssets(ctx, store.AssetFilter{})
 	if err != nil {
 		return err
@@ -349,7 +348,13 @@ func summarize(ctx context.Context, st store.Store, merges []discover.AssetEvent
 	fmt.Fprintln(w, "\ntop 10 open findings:")
 	for i, f := range open[:min(10, len(open))] {
 		band := firstNonEmpty(f.Priority.Band, "-")
-		fmt.Fprintf(w, "%3d. %s %4d [%s] %s on %s — %s\n", i+1, band, f.Priority.Score, f.Severity, firstNonEmpty(f.VulnID, f.RuleID), f.AssetName, reason(f))
+		why := ""
+		if explain != nil && f.Priority.Band != "" {
+			if r, err := explain(ctx, f.ID); err == nil {
+				why = r
+			}
+		}
+		fmt.Fprintf(w, "%3d. %s %4d [%s] %s on %s — %s\n", i+1, band, f.Priority.Score, f.Severity, firstNonEmpty(f.VulnID, f.RuleID), f.AssetName, reason(f, why))
 	}
 	fmt.Fprintln(w, "\nnext: ctem findings list | ctem findings explain ID | ctem assets explain ID | ctem scopes list | ctem serve")
 	return nil
@@ -363,13 +368,10 @@ func maxCVSS(f model.Finding) float64 {
 	return best
 }
 
-func reason(f model.Finding) string {
+func reason(f model.Finding, why string) string {
 	var parts []string
-	if f.Priority.Explanation != "" {
-		var d prioritize.Decision
-		if json.Unmarshal([]byte(f.Priority.Explanation), &d) == nil {
-			parts = append(parts, d.Reason())
-		}
+	if why != "" {
+		parts = append(parts, why)
 	}
 	if s := maxCVSS(f); s > 0 {
 		parts = append(parts, fmt.Sprintf("CVSS %.1f", s))

@@ -1,14 +1,29 @@
 // Package rescore applies the prioritization policy to stored findings: it
 // gathers each finding's inputs (threat intel, asset context, scopes,
 // declared controls, validation state), decides, and writes the band,
-// points, SLA due date, owner and explanation back. The policy itself
-// (package prioritize) stays a pure function.
+// points, SLA due date and owner back. The policy itself (package
+// prioritize) stays a pure function.
+//
+// Runs are incremental: Plan works out which findings a change can affect
+// (findings of CVEs whose intel changed, of assets imported or re-scoped,
+// new findings, findings under a control that expired) and everything is
+// re-decided only when the policy or ctem.yaml changed. A run decides with
+// prioritize.Policy.Score, without the explanation, and writes a finding
+// only when its band, points, SLA or owner changed. Explanations are
+// computed when asked for (Explain), from the same inputs.
+//
+// Stored fields: decided_at is when the finding entered its current band —
+// the start of its SLA clock — and sla_due is decided_at plus the SLA days,
+// so re-deciding a finding into the same band does not restart its clock;
+// policy_version is the policy of the last write. priority_explanation is
+// left empty: Explain recomputes the explanation.
 package rescore
 
 import (
 	"context"
-	"errors"
-	"fmt"
+	"runtime"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/ctemhq/ctem/internal/model"
@@ -22,208 +37,357 @@ type Intel interface {
 	VulnIntel(ctx context.Context, ids []string) (map[string]model.VulnIntel, error)
 }
 
-// Options select what to rescore.
+// Selection is what a run rescores: every open finding, or those matching
+// any of the lists.
+type Selection struct {
+	All        bool     `json:"all,omitempty"`
+	VulnIDs    []string `json:"vuln_ids,omitempty"`    // findings of these vulnerabilities
+	AssetIDs   []int64  `json:"asset_ids,omitempty"`   // findings on these assets
+	FindingIDs []int64  `json:"finding_ids,omitempty"` // these findings
+	NewerThan  int64    `json:"newer_than,omitempty"`  // when > 0, findings with a greater id
+	// Reasons say why, as Plan decided it.
+	Reasons []string `json:"reasons,omitempty"`
+}
+
+// Empty reports whether the selection selects nothing.
+func (s Selection) Empty() bool {
+	return !s.All && len(s.VulnIDs) == 0 && len(s.AssetIDs) == 0 && len(s.FindingIDs) == 0 && s.NewerThan <= 0
+}
+
+// Options tell Run what to rescore and how.
 type Options struct {
-	// Filter selects findings; the zero filter is every open and
-	// reopened finding. Pass VulnIDs or AssetIDs for an incremental run.
-	Filter store.FindingFilter
-	// VulnIDs, when set, limits the run to findings of these
-	// vulnerabilities (their intel changed).
-	VulnIDs []string
-	Now     time.Time
+	// Selection picks the findings; an empty one means every open finding.
+	Selection
+	// Now is the decision time (default: the clock).
+	Now time.Time
+	// Workers is how many goroutines read and decide in a large run
+	// (default GOMAXPROCS). One goroutine writes.
+	Workers int
 }
 
 // Summary says what a run did.
 type Summary struct {
+	// Findings is how many findings were decided, Changed how many of
+	// them were written because their decision changed.
 	Findings int                     `json:"findings"`
-	ByBand   map[prioritize.Band]int `json:"by_band"`
+	Changed  int                     `json:"changed"`
+	ByBand   map[prioritize.Band]int `json:"by_band"` // of the decided findings
 	Policy   string                  `json:"policy"`
 	Errors   int                     `json:"expression_errors"`
+	// All says every open finding was decided; Reasons say why the run
+	// selected what it did.
+	All     bool          `json:"all"`
+	Reasons []string      `json:"reasons,omitempty"`
+	Elapsed time.Duration `json:"elapsed_ns"`
 }
 
-// Run decides the priority of the selected findings and stores it.
+func (s *Summary) add(o Summary) {
+	s.Findings += o.Findings
+	s.Changed += o.Changed
+	s.Errors += o.Errors
+	for b, n := range o.ByBand {
+		s.ByBand[b] += n
+	}
+}
+
+// Run decides the priority of the selected findings and stores the
+// decisions that changed. A run of every finding also records the state
+// Plan starts from.
 func Run(ctx context.Context, st store.Store, intel Intel, cfg *scope.Config, pol prioritize.Policy, opt Options) (Summary, error) {
 	if opt.Now.IsZero() {
 		opt.Now = time.Now().UTC()
 	}
-	sum := Summary{ByBand: map[prioritize.Band]int{}, Policy: pol.Version()}
-	if len(opt.VulnIDs) > 0 {
-		for _, id := range opt.VulnIDs {
-			f := opt.Filter
-			f.VulnID = id
-			if err := run(ctx, st, intel, cfg, pol, f, opt.Now, &sum); err != nil {
-				return sum, err
-			}
-		}
-		return sum, nil
+	sel := opt.Selection
+	if sel.Empty() {
+		sel.All = true
 	}
-	return sum, run(ctx, st, intel, cfg, pol, opt.Filter, opt.Now, &sum)
-}
-
-func run(ctx context.Context, st store.Store, intel Intel, cfg *scope.Config, pol prioritize.Policy, filter store.FindingFilter, now time.Time, sum *Summary) error {
-	assets := map[int64]model.Asset{}
-	scopes := map[int64][]string{}
-	filter.After = 0
-	for {
-		filter.Limit = 1000
-		page, err := st.ListFindings(ctx, filter)
-		if err != nil {
-			return err
-		}
-		if len(page) == 0 {
-			return nil
-		}
-		filter.After = page[len(page)-1].ID
-		var missing []int64
-		vulnIDs := map[string]bool{}
-		for _, f := range page {
-			if _, ok := assets[f.AssetID]; !ok {
-				missing = append(missing, f.AssetID)
-				assets[f.AssetID] = model.Asset{}
-			}
-			if f.VulnID != "" {
-				vulnIDs[f.VulnID] = true
-			}
-		}
-		if len(missing) > 0 {
-			as, err := st.ListAssets(ctx, store.AssetFilter{IDs: missing})
-			if err != nil {
-				return err
-			}
-			for _, a := range as {
-				assets[a.ID] = a
-			}
-			members, err := st.ScopeMembers(ctx, missing)
-			if err != nil {
-				return err
-			}
-			for id, s := range members {
-				scopes[id] = s
-			}
-		}
-		vi := map[string]model.VulnIntel{}
-		if intel != nil && len(vulnIDs) > 0 {
-			ids := make([]string, 0, len(vulnIDs))
-			for id := range vulnIDs {
-				ids = append(ids, id)
-			}
-			if vi, err = intel.VulnIntel(ctx, ids); err != nil {
-				return err
-			}
-		}
-		updates := make([]store.PriorityUpdate, 0, len(page))
-		for i := range page {
-			f := &page[i]
-			a := assets[f.AssetID]
-			in, owner, err := buildInput(cfg, f, a, scopes[f.AssetID], vi[f.VulnID], now)
-			var ee *scope.EvalError
-			if err != nil && !errors.As(err, &ee) {
-				return err
-			}
-			if err != nil {
-				sum.Errors++
-			}
-			d := pol.Decide(in)
-			due := d.Due(now)
-			if days, from := cfg.SLAFor(string(d.Band), scopes[f.AssetID]); days > 0 && from != "" {
-				due = now.AddDate(0, 0, days)
-			}
-			updates = append(updates, store.PriorityUpdate{FindingID: f.ID, Band: string(d.Band), Score: d.Points,
-				Explanation: string(d.AppendJSON(nil)), Policy: d.Policy, DecidedAt: now, SLADue: &due, Owner: owner})
-			sum.Findings++
-			sum.ByBand[d.Band]++
-		}
-		if err := st.SetPriorities(ctx, updates); err != nil {
-			return err
-		}
-	}
-}
-
-// buildInput gathers one finding's decision inputs, each with its source.
-func buildInput(cfg *scope.Config, f *model.Finding, a model.Asset, scopes []string, vi model.VulnIntel, now time.Time) (prioritize.Input, string, error) {
-	in := prioritize.Input{AsOf: now}
-	in.Finding = prioritize.Finding{Kind: string(f.Kind), Severity: string(f.Severity), VulnID: f.VulnID, Date: f.FirstSeen}
-	if len(f.Sources) > 0 {
-		in.Finding.Source = f.Sources[0]
-	}
-	if vi.KEV {
-		in.KEV = prioritize.KEV{Listed: true, Ransomware: vi.KEVRansomware, Source: "CISA KEV", Date: vi.UpdatedAt}
-		if vi.KEVDateAdded != nil {
-			in.KEV.DateAdded = *vi.KEVDateAdded
-		}
-	}
-	if vi.EPSSModel != "" || vi.EPSS > 0 {
-		in.EPSS = prioritize.EPSS{Score: vi.EPSS, Percentile: vi.EPSSPercentile, Model: vi.EPSSModel, Source: "FIRST EPSS"}
-		if vi.EPSSDate != nil {
-			in.EPSS.Date = *vi.EPSSDate
-		}
-	}
-	if vi.SSVCExploitation != "" || vi.SSVCAutomatable != "" || vi.SSVCTechImpact != "" {
-		in.SSVC = prioritize.SSVC{Exploitation: vi.SSVCExploitation, Automatable: vi.SSVCAutomatable, TechnicalImpact: vi.SSVCTechImpact,
-			Source: "CISA ADP SSVC", Date: vi.UpdatedAt}
-	}
-	if len(vi.ExploitReferences) > 0 {
-		in.Exploit = prioritize.Exploit{References: vi.ExploitReferences, Source: "exploit references", Date: vi.UpdatedAt}
-	}
-	// The scanner's CVSS first (it is about this instance); intel's NVD
-	// vector when the scanner gave none.
-	cvss := f.CVSS
-	src := "scanner"
-	if len(cvss) == 0 {
-		cvss, src = vi.CVSS, "NVD"
-	}
-	if c, ok := bestCVSS(cvss); ok {
-		in.CVSS = prioritize.CVSS{Version: c.Version, Vector: c.Vector, Score: c.Score, Source: src}
-	}
-	if f.Validation != "" && f.Validation != model.ValidationUnknown {
-		in.Validation = prioritize.Validation{State: f.Validation, Source: "validation"}
-	}
-	in.Asset = prioritize.Asset{Name: a.Name, Exposure: prioritize.ExposureFromBool(a.InternetExposed), Criticality: a.Criticality,
-		CrownJewel: a.CrownJewel, Scopes: scopes}
-	for _, d := range a.Context {
-		switch d.Attribute {
-		case "criticality":
-			in.Asset.CriticalitySource = fmt.Sprintf("%s %q (%s line %d)", d.Source, d.Rule, d.File, d.Line)
-		case "crown_jewel":
-			in.Asset.CrownJewelSource = fmt.Sprintf("%s %q (%s line %d)", d.Source, d.Rule, d.File, d.Line)
-		case "internet_exposed":
-			in.Asset.ExposureSource = fmt.Sprintf("%s %q (%s line %d)", d.Source, d.Rule, d.File, d.Line)
-		}
-	}
-	if in.Asset.ExposureSource == "" {
-		in.Asset.ExposureSource = "asset as imported"
-	}
-	if cfg == nil {
-		return in, "", nil
-	}
-	var firstErr error
-	controls, err := cfg.ControlsFor(a, f, now)
+	_, hi, err := st.FindingIDBounds(ctx)
 	if err != nil {
-		firstErr = err
+		return Summary{}, err
 	}
-	for _, c := range controls {
-		in.Controls = append(in.Controls, prioritize.Control{ID: c.Name, Effect: c.Effect, Source: fmt.Sprintf("%s line %d", cfg.File, c.Line),
-			Evidence: c.Evidence, VerifiedAt: c.Verified, ExpiresAt: c.Expires})
+	sum, err := execute(ctx, st, intel, cfg, pol, sel, opt)
+	if err != nil || !sel.All {
+		return sum, err
 	}
-	owner := a.Owner
-	if team, _, err := cfg.OwnerOf(a, f); err != nil {
+	return sum, saveState(ctx, st, state{Policy: pol.Version(), Config: digest(cfg), Started: opt.Now, MaxID: hi})
+}
+
+// Thresholds of execute: a selection estimated above 1/scanShare of the
+// table is read by a scan rather than by index look-ups, and one above
+// parallelAbove findings is split between the workers.
+const scanShare = 5
+
+var parallelAbove = 20000
+
+// scanBatch is how many findings a worker reads and decides at a time.
+var scanBatch = 5000
+
+// writeBatch is how many decisions one write transaction takes: on SQLite
+// each commit is followed by a checkpoint with its fsync, and 50,000 rows a
+// transaction write 1M rows about a third faster than 5,000.
+var writeBatch = 50000
+
+// execute runs one selection: workers read and decide, one goroutine
+// writes what changed.
+func execute(ctx context.Context, st store.Store, intel Intel, cfg *scope.Config, pol prioritize.Policy, sel Selection, opt Options) (Summary, error) {
+	start := time.Now()
+	sum := Summary{ByBand: map[prioritize.Band]int{}, Policy: pol.Version(), All: sel.All, Reasons: sel.Reasons}
+	lo, hi, err := st.FindingIDBounds(ctx)
+	if err != nil || hi == 0 {
+		return sum, err
+	}
+	r := newRules(cfg, opt.Now)
+	ssel := store.RescoreSelection{All: sel.All, IDs: sel.FindingIDs, AssetIDs: sel.AssetIDs, VulnIDs: sel.VulnIDs,
+		NewerThan: sel.NewerThan, Full: r.needFinding(), Batch: scanBatch}
+	size := int(hi - lo + 1)
+	est := size
+	if !sel.All {
+		if est, err = st.CountRescore(ctx, ssel); err != nil {
+			return sum, err
+		}
+		// New findings alone are a range of ids: no scan of the rest.
+		lists := len(sel.FindingIDs) + len(sel.AssetIDs) + len(sel.VulnIDs)
+		ssel.Scan = lists > 0 && est*scanShare > size
+	}
+	parts := 1
+	if (ssel.All || ssel.Scan) && est > parallelAbove {
+		parts = opt.Workers
+		if parts <= 0 {
+			parts = runtime.GOMAXPROCS(0)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex
+	var firstErr error
+	fail := func(err error) {
+		mu.Lock()
 		if firstErr == nil {
 			firstErr = err
 		}
-	} else if team != "" {
-		owner = team
+		mu.Unlock()
+		cancel()
 	}
-	return in, owner, firstErr
-}
-
-// bestCVSS picks the newest CVSS version given.
-func bestCVSS(cs []model.CVSS) (model.CVSS, bool) {
-	var best model.CVSS
-	ok := false
-	for _, c := range cs {
-		if !ok || c.Version > best.Version {
-			best, ok = c, true
+	// Workers and the writer share the cores through tokens, one per core:
+	// a worker hands its token over between batches, so while the writer
+	// (the bottleneck when many decisions change) is in a transaction one
+	// fewer worker competes with it; with nothing to write, every core
+	// reads and decides.
+	cpus := make(chan struct{}, runtime.GOMAXPROCS(0))
+	acquire := func() bool {
+		select {
+		case cpus <- struct{}{}:
+			return true
+		case <-ctx.Done():
+			return false
 		}
 	}
-	return best, ok
+	release := func() { <-cpus }
+	// The queue holds two write batches: workers keep deciding while the
+	// writer is in a transaction.
+	updates := make(chan []store.PriorityUpdate, parts+2*writeBatch/scanBatch)
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		var buf []store.PriorityUpdate
+		flush := func() {
+			if len(buf) > 0 && acquire() {
+				if err := st.SetPriorities(ctx, buf); err != nil {
+					fail(err)
+				}
+				release()
+			}
+			buf = buf[:0]
+		}
+		for ups := range updates {
+			buf = append(buf, ups...)
+			if len(buf) >= writeBatch {
+				flush()
+			}
+		}
+		flush()
+	}()
+	var wg sync.WaitGroup
+	sums := make([]Summary, parts)
+	step := (hi - lo + int64(parts)) / int64(parts)
+	for p := range parts {
+		psel := ssel
+		if parts > 1 {
+			psel.MinID, psel.MaxID = lo+int64(p)*step, min(lo+int64(p+1)*step-1, hi)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := &worker{st: st, intel: intel, pol: pol, r: r, now: opt.Now,
+				assets: map[int64]*assetInputs{}, vulns: map[string]*vulnInputs{}, sum: &sums[p]}
+			sums[p].ByBand = map[prioritize.Band]int{}
+			if !acquire() {
+				return
+			}
+			held := true
+			err := st.ScanRescore(ctx, psel, func(b []model.Finding) error {
+				ups, err := w.decide(ctx, b)
+				if err != nil {
+					return err
+				}
+				release()
+				held = false
+				if len(ups) > 0 {
+					select {
+					case updates <- ups:
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				}
+				if !acquire() {
+					return ctx.Err()
+				}
+				held = true
+				return nil
+			})
+			if held {
+				release()
+			}
+			if err != nil {
+				fail(err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(updates)
+	<-written
+	for _, s := range sums {
+		sum.add(s)
+	}
+	sum.Elapsed = time.Since(start)
+	return sum, firstErr
+}
+
+// worker decides batches of findings, with its own caches (no locks).
+type worker struct {
+	st     store.Store
+	intel  Intel
+	pol    prioritize.Policy
+	r      rules
+	now    time.Time
+	assets map[int64]*assetInputs
+	vulns  map[string]*vulnInputs
+	sum    *Summary
+}
+
+// decide re-decides a batch and returns the decisions that changed.
+func (w *worker) decide(ctx context.Context, b []model.Finding) ([]store.PriorityUpdate, error) {
+	if err := w.load(ctx, b); err != nil {
+		return nil, err
+	}
+	var ups []store.PriorityUpdate
+	var ai *assetInputs
+	var vi *vulnInputs
+	for i := range b {
+		f := &b[i]
+		// A finding's neighbours are mostly on the same asset.
+		if ai == nil || ai.asset.ID != f.AssetID {
+			ai = w.assets[f.AssetID]
+		}
+		if vi == nil || vi.id != f.VulnID {
+			vi = w.vulns[f.VulnID]
+		}
+		in, owner, evalErr, err := w.r.input(f, ai, vi)
+		if err != nil {
+			return nil, err
+		}
+		if evalErr != nil {
+			w.sum.Errors++
+		}
+		d := w.pol.Score(in)
+		w.sum.Findings++
+		w.sum.ByBand[d.Band]++
+		if u, changed := w.update(f, ai, &d, owner); changed {
+			ups = append(ups, u)
+		}
+	}
+	w.sum.Changed += len(ups)
+	return ups, nil
+}
+
+// update compares a decision with the stored one and returns what to
+// write, if anything. A finding that stays in its band keeps its
+// decided_at, so its SLA clock runs on.
+func (w *worker) update(f *model.Finding, ai *assetInputs, d *prioritize.Decision, owner string) (store.PriorityUpdate, bool) {
+	days := d.SLADays
+	if n := ai.slaDays(w.r.cfg, d.Band); n > 0 {
+		days = n
+	}
+	decided := w.now
+	sameBand := f.Priority.Band == string(d.Band) && !f.Priority.DecidedAt.IsZero()
+	if sameBand {
+		decided = f.Priority.DecidedAt
+	}
+	due := decided.AddDate(0, 0, days)
+	if sameBand && f.Priority.Score == d.Points && f.Owner == owner && f.SLADue != nil && f.SLADue.Equal(due) {
+		return store.PriorityUpdate{}, false
+	}
+	return store.PriorityUpdate{FindingID: f.ID, Band: string(d.Band), Score: d.Points, Policy: d.Policy,
+		DecidedAt: decided, SLADue: &due, Owner: owner}, true
+}
+
+// load fills the caches for a batch: assets with their scopes and
+// ctem.yaml context, and intel.
+func (w *worker) load(ctx context.Context, b []model.Finding) error {
+	var assets []int64
+	var vulns []string
+	pendingA, pendingV := map[int64]bool{}, map[string]bool{}
+	for i := range b {
+		f := &b[i]
+		if _, ok := w.assets[f.AssetID]; !ok && !pendingA[f.AssetID] {
+			pendingA[f.AssetID] = true
+			assets = append(assets, f.AssetID)
+		}
+		if _, ok := w.vulns[f.VulnID]; !ok && !pendingV[f.VulnID] {
+			pendingV[f.VulnID] = true
+			vulns = append(vulns, f.VulnID)
+		}
+	}
+	if len(assets) > 0 {
+		as, err := w.st.ListAssets(ctx, store.AssetFilter{IDs: assets})
+		if err != nil {
+			return err
+		}
+		byID := make(map[int64]model.Asset, len(as))
+		for _, a := range as {
+			byID[a.ID] = a
+		}
+		members, err := w.st.ScopeMembers(ctx, assets)
+		if err != nil {
+			return err
+		}
+		for _, id := range assets {
+			a, ok := byID[id]
+			if !ok {
+				a.ID = id // gone or merged away: decided without context
+			}
+			ai, err := newAssetInputs(w.r, a, members[id])
+			if err != nil {
+				return err
+			}
+			w.assets[id] = ai
+		}
+	}
+	if len(vulns) > 0 {
+		var vi map[string]model.VulnIntel
+		if w.intel != nil {
+			ids := slices.DeleteFunc(slices.Clone(vulns), func(s string) bool { return s == "" })
+			if len(ids) > 0 {
+				var err error
+				if vi, err = w.intel.VulnIntel(ctx, ids); err != nil {
+					return err
+				}
+			}
+		}
+		for _, id := range vulns {
+			w.vulns[id] = newVulnInputs(id, vi[id])
+		}
+	}
+	return nil
 }

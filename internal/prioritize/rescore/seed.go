@@ -116,7 +116,11 @@ func Seed(ctx context.Context, st store.Store, spec SeedSpec) (SeedResult, error
 				if i%20 == 0 {
 					pci = append(pci, id)
 				}
-				emit(id, "host", h.FQDN, string(attrs), `{"env":"`+env+`"}`, rng.IntN(6), rng.IntN(10) == 0, "",
+				tags := `{"env":"` + env + `"}`
+				if i%20 == 0 {
+					tags = `{"env":"` + env + `","pci":"true"}`
+				}
+				emit(id, "host", h.FQDN, string(attrs), tags, rng.IntN(6), rng.IntN(10) == 0, "",
 					rng.IntN(50) == 0, "[]", at.AddDate(0, -6, 0), at)
 			}
 		})

@@ -1,8 +1,10 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/ctemhq/ctem/internal/store"
@@ -80,20 +82,52 @@ func (s *Store) UpdateAssetContext(ctx context.Context, updates []store.AssetCon
 	})
 }
 
-// SetPriorities writes prioritization decisions.
+// SetPriorities writes prioritization decisions, in id order, in one
+// transaction: multi-row statements, not one UPDATE per finding (see
+// rescore.go).
 func (s *Store) SetPriorities(ctx context.Context, ps []store.PriorityUpdate) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	if !slices.IsSortedFunc(ps, byFindingID) {
+		ps = slices.Clone(ps)
+		slices.SortStableFunc(ps, byFindingID)
+	}
+	// One multi-row statement cannot set a row twice: the last decision
+	// for an id wins, as it would one statement at a time.
+	for i := 1; i < len(ps); i++ {
+		if ps[i].FindingID == ps[i-1].FindingID {
+			ps = lastPerID(ps)
+			break
+		}
+	}
 	return s.Ingest(ctx, func(it store.IngestTx) error {
 		t := it.(*ingestTx)
-		for _, p := range ps {
-			if _, err := t.tx.ExecContext(ctx, `UPDATE findings SET priority_band = $1, priority_score = $2, priority_explanation = $3,
-				policy_version = $4, decided_at = $5, sla_due = $6, owner = $7 WHERE id = $8`,
-				p.Band, p.Score, p.Explanation, p.Policy, p.DecidedAt.UTC(), nullTime(p.SLADue), p.Owner, p.FindingID); err != nil {
-				return fmt.Errorf("finding %d priority: %w", p.FindingID, err)
-			}
+		var err error
+		if s.cfg.Dialect == "postgres" {
+			err = setPrioritiesPostgres(ctx, t.tx, ps)
+		} else {
+			err = setPrioritiesSQLite(ctx, t.tx, ps)
+		}
+		if err != nil {
+			return fmt.Errorf("priorities: %w", err)
 		}
 		return nil
 	})
 }
+
+func lastPerID(ps []store.PriorityUpdate) []store.PriorityUpdate {
+	out := make([]store.PriorityUpdate, 0, len(ps))
+	for i, p := range ps {
+		if i+1 < len(ps) && ps[i+1].FindingID == p.FindingID {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func byFindingID(a, b store.PriorityUpdate) int { return cmp.Compare(a.FindingID, b.FindingID) }
 
 // PutSetting sets an instance setting.
 func (s *Store) PutSetting(ctx context.Context, key, value string) error {

@@ -1,0 +1,13 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/ctemhq/ctem/internal/store"
+	"github.com/ctemhq/ctem/internal/store/postgres/pgtest"
+	"github.com/ctemhq/ctem/internal/store/storetest"
+)
+
+func TestRescoreConformance(t *testing.T) {
+	storetest.RunRescore(t, func(t *testing.T) store.Store { return pgtest.Open(t) })
+}
