@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ctemhq/ctem/internal/discover"
+	"github.com/ctemhq/ctem/internal/prioritize/rescore"
 	"github.com/ctemhq/ctem/internal/server"
 	"github.com/ctemhq/ctem/internal/store"
 )
@@ -157,7 +159,10 @@ func (a *app) serveCommand() *cobra.Command {
 				return err
 			}
 			srv := &http.Server{
-				Handler:           server.New(st, scopedImporter{a: a, p: discover.New(st, a.registry, a.log)}, a.log, Version).Handler(),
+				Handler: server.New(st, scopedImporter{a: a, p: discover.New(st, a.registry, a.log)}, a.log, Version).
+					WithExplainer(func(ctx context.Context, id int64) (any, error) {
+						return rescore.Explain(ctx, st, st, a.cfg.Scope, a.cfg.Scope.Policy(), id)
+					}).Handler(),
 				ReadHeaderTimeout: 10 * time.Second,
 				ReadTimeout:       60 * time.Second,
 				WriteTimeout:      120 * time.Second,

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -26,14 +27,22 @@ import (
 
 // Server serves the API over a store.
 type Server struct {
-	store    store.Store
-	importer Importer
-	log      *slog.Logger
-	version  string
-	metrics  *prometheus.Registry
-	reqs     *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
+	store     store.Store
+	importer  Importer
+	explainer Explainer
+	log       *slog.Logger
+	version   string
+	metrics   *prometheus.Registry
+	reqs      *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
 }
+
+// Explainer explains a finding's priority decision (inputs with sources,
+// rules fired, counterfactuals), recomputed from the same inputs.
+type Explainer func(ctx context.Context, findingID int64) (any, error)
+
+// WithExplainer serves GET /api/v1/findings/{id}/explanation.
+func (s *Server) WithExplainer(e Explainer) *Server { s.explainer = e; return s }
 
 // New builds a server.
 // Importer imports one uploaded report file (the ingest pipeline).
@@ -85,6 +94,7 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /api/v1/assets/{id}", store.RoleReader, s.getAsset)
 	handle("GET /api/v1/findings", store.RoleReader, s.listFindings)
 	handle("GET /api/v1/findings/{id}", store.RoleReader, s.getFinding)
+	handle("GET /api/v1/findings/{id}/explanation", store.RoleReader, s.explain)
 	handle("GET /api/v1/imports", store.RoleReader, s.listImports)
 	handle("POST /api/v1/imports", store.RoleAdmin, s.postImport)
 	handle("POST /api/v1/findings/{id}/status", store.RoleAdmin, s.setStatus)
@@ -414,4 +424,31 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	if n, err := c.st.CountAssets(ctx, store.AssetFilter{}); err == nil {
 		ch <- prometheus.MustNewConstMetric(assetsDesc, prometheus.GaugeValue, float64(n))
 	}
+}
+
+func (s *Server) explain(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r)
+	if !ok {
+		writeError(w, http.StatusBadRequest, "id: want a positive integer")
+		return
+	}
+	if s.explainer == nil {
+		writeError(w, http.StatusNotImplemented, "this server does not explain decisions")
+		return
+	}
+	f, err := s.store.GetFinding(r.Context(), id)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	if f.Priority.Band == "" {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("finding %d has no decision yet", id))
+		return
+	}
+	d, err := s.explainer(r.Context(), id)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
 }

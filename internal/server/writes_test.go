@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ctemhq/ctem/internal/discover"
 	"github.com/ctemhq/ctem/internal/discover/formats"
@@ -78,6 +79,51 @@ func TestWrites(t *testing.T) {
 			}
 		}
 		if code, _ := do("a", "POST", "/api/v1/findings/999/status", []byte(`{"status": "open"}`)); code != http.StatusNotFound {
+			t.Errorf("unknown finding = %d", code)
+		}
+	})
+}
+
+func TestExplanation(t *testing.T) {
+	backends(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		reg, _ := formats.Registry()
+		p := discover.New(st, reg, nil)
+		if _, err := p.ImportFile(ctx, "../discover/testdata/trivy-alpine.json", discover.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		st.CreateToken(ctx, "reader", store.RoleReader, server.HashToken("r"))
+		calls := 0
+		srv := server.New(st, nil, nil, "test").WithExplainer(func(ctx context.Context, id int64) (any, error) {
+			calls++
+			return map[string]any{"band": "P2", "finding": id}, nil
+		})
+		ts := httptest.NewServer(srv.Handler())
+		defer ts.Close()
+		get := func(path string) (int, string) {
+			req, _ := http.NewRequest("GET", ts.URL+path, nil)
+			req.Header.Set("Authorization", "Bearer r")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		// No decision yet: 404.
+		if code, _ := get("/api/v1/findings/1/explanation"); code != http.StatusNotFound {
+			t.Errorf("undecided finding = %d, want 404", code)
+		}
+		due := time.Now()
+		if err := st.SetPriorities(ctx, []store.PriorityUpdate{{FindingID: 1, Band: "P2", Score: 400, Policy: "ctem-default/1", DecidedAt: due, SLADue: &due}}); err != nil {
+			t.Fatal(err)
+		}
+		code, body := get("/api/v1/findings/1/explanation")
+		if code != 200 || !strings.Contains(body, `"band":"P2"`) || calls != 1 {
+			t.Errorf("explanation = %d %s (calls %d)", code, body, calls)
+		}
+		if code, _ := get("/api/v1/findings/99/explanation"); code != http.StatusNotFound {
 			t.Errorf("unknown finding = %d", code)
 		}
 	})
