@@ -59,17 +59,6 @@ imports it again unchanged, and prints both rates and the peak memory of the pro
 				return err
 			}
 			fmt.Fprintf(w, "generated %s: %d assets x %d findings in %d file(s), %.1f MB, in %s\n", format, assets, perAsset, len(files), float64(size)/1e6, time.Since(start).Round(time.Millisecond))
-			if cpuProfile != "" {
-				pf, err := os.Create(cpuProfile)
-				if err != nil {
-					return err
-				}
-				defer pf.Close()
-				if err := pprof.StartCPUProfile(pf); err != nil {
-					return err
-				}
-				defer pprof.StopCPUProfile()
-			}
 			st, cleanup, err := benchStore(ctx, a.flags.db, dir)
 			if err != nil {
 				return err
@@ -78,8 +67,12 @@ imports it again unchanged, and prints both rates and the peak memory of the pro
 			p := discover.New(st, a.registry, nil)
 			total := assets * perAsset
 			var rows []benchRow
-			for _, round := range []string{"first import", "unchanged re-import"} {
+			for i, round := range []string{"first import", "unchanged re-import"} {
 				runtime.GC()
+				stop, err := startProfile(cpuProfile, i)
+				if err != nil {
+					return err
+				}
 				start := time.Now()
 				var counts struct{ findings, new, unchanged int }
 				for _, f := range files {
@@ -94,6 +87,7 @@ imports it again unchanged, and prints both rates and the peak memory of the pro
 					}
 				}
 				took := time.Since(start)
+				stop()
 				row := benchRow{Round: round, Findings: counts.findings, New: counts.new, Unchanged: counts.unchanged,
 					Seconds: took.Seconds(), PerSecond: float64(total) / took.Seconds(), PeakRSSMB: peakRSSMB()}
 				rows = append(rows, row)
@@ -113,9 +107,30 @@ imports it again unchanged, and prints both rates and the peak memory of the pro
 	f.StringVar(&format, "format", "nessus", "generated format: nessus (one file) or trivy (one file per image)")
 	f.StringVarP(&output, "output", "o", "table", "output: table, or json for the figures as well")
 	f.BoolVar(&keep, "keep", false, "keep the generated files and database")
-	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the imports to this file (go tool pprof)")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write CPU profiles of the imports: the first to this file, the re-import to this file with .reimport appended (go tool pprof)")
 	cmd.AddCommand(ingest)
 	return cmd
+}
+
+// startProfile starts the CPU profile of round i (none when path is
+// empty); one file per round, as the two rounds spend their time in
+// different places.
+func startProfile(path string, i int) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	if i > 0 {
+		path += ".reimport"
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 type benchRow struct {

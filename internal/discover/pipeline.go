@@ -113,6 +113,11 @@ func (s *batchSink) Asset(a report.AssetRef) error {
 }
 
 func (s *batchSink) Observe(o report.Observation) error {
+	if s.cur.obs == nil {
+		// Observations are large: growing the slice by doubling copies
+		// each several times.
+		s.cur.obs = make([]report.Observation, 0, min(s.size, 4096))
+	}
 	s.cur.obs = append(s.cur.obs, o)
 	if len(s.cur.obs) >= s.size {
 		return s.flush()

@@ -93,15 +93,7 @@ func (b bulk) UpsertFindings(ctx context.Context, conn *sql.Conn, rows []sqlstor
 			return fmt.Errorf("upsert findings: %w", err)
 		}
 		defer res.Close()
-		for res.Next() {
-			var id int64
-			var fp string
-			if err := res.Scan(&id, &fp); err != nil {
-				return err
-			}
-			ids[fp] = id
-		}
-		return res.Err()
+		return sqlstore.ReadIDs(res, ids)
 	})
 	return ids, err
 }

@@ -12,7 +12,7 @@ import (
 
 // SetScopeMembers replaces the scope membership in one transaction.
 func (s *Store) SetScopeMembers(ctx context.Context, members map[string][]int64) error {
-	return s.Ingest(ctx, func(it store.IngestTx) error {
+	return s.inTx(ctx, false, func(it store.IngestTx) error {
 		t := it.(*ingestTx)
 		if _, err := t.tx.ExecContext(ctx, "DELETE FROM scope_members"); err != nil {
 			return fmt.Errorf("scope members: %w", err)
@@ -69,7 +69,7 @@ func (s *Store) ScopeMembers(ctx context.Context, assetIDs []int64) (map[int64][
 
 // UpdateAssetContext writes business context.
 func (s *Store) UpdateAssetContext(ctx context.Context, updates []store.AssetContext) error {
-	return s.Ingest(ctx, func(it store.IngestTx) error {
+	return s.inTx(ctx, false, func(it store.IngestTx) error {
 		t := it.(*ingestTx)
 		for _, u := range updates {
 			if _, err := t.tx.ExecContext(ctx, `UPDATE assets SET criticality = $1, internet_exposed = $2, owner = $3, tags = $4,
@@ -101,7 +101,7 @@ func (s *Store) SetPriorities(ctx context.Context, ps []store.PriorityUpdate) er
 			break
 		}
 	}
-	return s.Ingest(ctx, func(it store.IngestTx) error {
+	return s.inTx(ctx, false, func(it store.IngestTx) error {
 		t := it.(*ingestTx)
 		var err error
 		if s.cfg.Dialect == "postgres" {
@@ -137,7 +137,7 @@ func (s *Store) PutSetting(ctx context.Context, key, value string) error {
 
 // SetScopeFindings replaces the finding membership of filtered scopes.
 func (s *Store) SetScopeFindings(ctx context.Context, findings map[string][]int64) error {
-	return s.Ingest(ctx, func(it store.IngestTx) error {
+	return s.inTx(ctx, false, func(it store.IngestTx) error {
 		t := it.(*ingestTx)
 		for _, q := range []string{"DELETE FROM scope_findings", "DELETE FROM scope_filters"} {
 			if _, err := t.tx.ExecContext(ctx, q); err != nil {

@@ -3,8 +3,11 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ctemhq/ctem/internal/model"
@@ -29,8 +32,14 @@ func (s *Store) SetFindingStatus(ctx context.Context, id int64, status model.Sta
 	return nil
 }
 
-// Ingest runs fn in one write transaction.
-func (s *Store) Ingest(ctx context.Context, fn func(tx store.IngestTx) error) (err error) {
+// Ingest runs fn in one write transaction, an import's.
+func (s *Store) Ingest(ctx context.Context, fn func(tx store.IngestTx) error) error {
+	return s.inTx(ctx, true, fn)
+}
+
+// inTx runs fn in one write transaction; bulk is for imports (see below)
+// and leaves SQLite's foreign keys unchecked.
+func (s *Store) inTx(ctx context.Context, bulk bool, fn func(tx store.IngestTx) error) (err error) {
 	// The transaction runs on a dedicated connection so that a bulk path
 	// (PostgreSQL COPY) can reach the driver connection inside it.
 	conn, err := s.cfg.Writer.Conn(ctx)
@@ -38,6 +47,23 @@ func (s *Store) Ingest(ctx context.Context, fn func(tx store.IngestTx) error) (e
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer conn.Close()
+	if bulk && s.cfg.Dialect == "sqlite" {
+		// No foreign key enforcement inside an import: SQLite must copy
+		// every page a multi-row statement changes to a statement journal
+		// when a constraint could abort it halfway, and foreign keys
+		// always can (even deferred ones); that copying cost more than a
+		// quarter of a first import. An import refers only to ids it read
+		// or created in the same transaction, and the one cascading
+		// delete (scope_findings) is done by hand in MergeAssets.
+		if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		defer func() {
+			if ferr := fkOn(context.WithoutCancel(ctx), conn); ferr != nil {
+				err = errors.Join(err, ferr)
+			}
+		}()
+	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -53,7 +79,7 @@ func (s *Store) Ingest(ctx context.Context, fn func(tx store.IngestTx) error) (e
 			}
 		}
 	}()
-	if err := fn(&ingestTx{s: s, conn: conn, tx: handle{e: tx, rb: s.rb, stmts: &stmtCache{tx: tx, m: map[string]*sql.Stmt{}}}}); err != nil {
+	if err := fn(&ingestTx{s: s, conn: conn, tx: handle{e: tx, rb: s.rb, stmts: &stmtCache{tx: tx, m: map[string]*sql.Stmt{}}}, sqls: map[string]string{}}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -62,10 +88,45 @@ func (s *Store) Ingest(ctx context.Context, fn func(tx store.IngestTx) error) (e
 	return nil
 }
 
+// fkOn turns foreign keys back on for conn's next user, or retires conn.
+func fkOn(ctx context.Context, conn *sql.Conn) error {
+	if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = ON"); err != nil {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn }) // never reused
+		return fmt.Errorf("foreign keys: %w", err)
+	}
+	return nil
+}
+
 type ingestTx struct {
 	s    *Store
 	conn *sql.Conn
 	tx   handle
+	sqls map[string]string // multi-row statements by shape (see valuesSQL)
+}
+
+// valuesSQL returns head + " VALUES (...), (...)" + tail for rows rows of
+// ncol values. An import runs the same few shapes thousands of times, so
+// each is built once per transaction.
+func (t *ingestTx) valuesSQL(head string, ncol, rows int, tail string) string {
+	key := head + "\x00" + strconv.Itoa(rows) + "\x00" + tail
+	if q, ok := t.sqls[key]; ok {
+		return q
+	}
+	var b strings.Builder
+	b.WriteString(head)
+	b.WriteString(" VALUES ")
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		b.WriteString(placeholders(i*ncol+1, ncol))
+		b.WriteByte(')')
+	}
+	b.WriteString(tail)
+	q := b.String()
+	t.sqls[key] = q
+	return q
 }
 
 func (t *ingestTx) BeginImport(ctx context.Context, imp *model.Import) error {
@@ -198,6 +259,7 @@ func (t *ingestTx) MergeAssets(ctx context.Context, into, from int64, rule strin
 			for _, q := range []string{
 				`DELETE FROM detections WHERE finding_id = $1`,
 				`DELETE FROM ticket_findings WHERE finding_id = $1`,
+				`DELETE FROM scope_findings WHERE finding_id = $1`, // no cascade: see Ingest
 				`DELETE FROM exceptions WHERE finding_id = $1`,
 				`DELETE FROM findings WHERE id = $1`,
 			} {
@@ -291,7 +353,10 @@ func (r FindingRow) Values() []any {
 
 // FindingConflict is the ON CONFLICT clause both backends use: descriptive
 // fields follow only the source that created the finding.
-const FindingConflict = ` ON CONFLICT (fingerprint) DO UPDATE SET
+const FindingConflict = findingOnConflict + `
+	RETURNING id, fingerprint`
+
+const findingOnConflict = ` ON CONFLICT (fingerprint) DO UPDATE SET
 	title = CASE WHEN findings.source = excluded.source THEN excluded.title ELSE findings.title END,
 	description = CASE WHEN findings.source = excluded.source THEN excluded.description ELSE findings.description END,
 	severity = CASE WHEN findings.source = excluded.source THEN excluded.severity ELSE findings.severity END,
@@ -304,8 +369,7 @@ const FindingConflict = ` ON CONFLICT (fingerprint) DO UPDATE SET
 	remediation = CASE WHEN findings.source = excluded.source THEN excluded.remediation ELSE findings.remediation END,
 	refs = CASE WHEN findings.source = excluded.source THEN excluded.refs ELSE findings.refs END,
 	content_hash = CASE WHEN findings.source = excluded.source THEN excluded.content_hash ELSE findings.content_hash END,
-	updated_at = excluded.updated_at
-	RETURNING id, fingerprint`
+	updated_at = excluded.updated_at`
 
 func findingRow(w store.FindingWrite, at time.Time) FindingRow {
 	f := w.Finding
@@ -331,34 +395,105 @@ func (t *ingestTx) UpsertFindings(ctx context.Context, ws []store.FindingWrite, 
 	if t.s.cfg.Bulk != nil && len(rows) >= 64 {
 		return t.s.cfg.Bulk.UpsertFindings(ctx, t.conn, rows)
 	}
+	if t.s.cfg.Dialect == "sqlite" {
+		return t.upsertFindingsSQLite(ctx, rows)
+	}
 	ids := make(map[string]int64, len(rows))
 	ncol := len(FindingColumns)
 	err := chunks(len(rows), rowsPerStatement(ncol), func(lo, hi int) error {
-		var args []any
-		q := "INSERT INTO findings (" + joinCols(FindingColumns) + ") VALUES "
-		for i, r := range rows[lo:hi] {
-			if i > 0 {
-				q += ", "
-			}
-			q += "(" + placeholders(len(args)+1, ncol) + ")"
+		args := make([]any, 0, (hi-lo)*ncol)
+		for _, r := range rows[lo:hi] {
 			args = append(args, r.Values()...)
 		}
-		res, err := t.tx.QueryContext(ctx, q+FindingConflict, args...)
+		q := t.valuesSQL("INSERT INTO findings ("+joinCols(FindingColumns)+")", ncol, hi-lo, FindingConflict)
+		res, err := t.tx.QueryContext(ctx, q, args...)
 		if err != nil {
 			return fmt.Errorf("upsert findings: %w", err)
 		}
 		defer res.Close()
-		for res.Next() {
-			var id int64
-			var fp string
-			if err := res.Scan(&id, &fp); err != nil {
-				return err
-			}
-			ids[fp] = id
-		}
-		return res.Err()
+		return ReadIDs(res, ids)
 	})
 	return ids, err
+}
+
+// ReadIDs adds rows of (id, fingerprint) to ids.
+func ReadIDs(rows interface {
+	Next() bool
+	Scan(...any) error
+	Err() error
+}, ids map[string]int64) error {
+	for rows.Next() {
+		var id int64
+		var fp string
+		if err := rows.Scan(&id, &fp); err != nil {
+			return err
+		}
+		ids[fp] = id
+	}
+	return rows.Err()
+}
+
+// upsertFindingsSQLite writes findings with insertSQLite, then reads their
+// ids: those it inserted are exactly the rows past the largest id before it
+// (the import's transaction is the only writer), the others are looked up
+// by fingerprint. RETURNING would make SQLite journal every page first.
+func (t *ingestTx) upsertFindingsSQLite(ctx context.Context, rows []FindingRow) (map[string]int64, error) {
+	var before int64
+	if err := t.tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM findings").Scan(&before); err != nil {
+		return nil, fmt.Errorf("upsert findings: %w", err)
+	}
+	err := t.insertSQLite(ctx, "findings", FindingColumns, len(rows), func(i int) []any { return rows[i].Values() }, findingOnConflict)
+	if err != nil {
+		return nil, fmt.Errorf("upsert findings: %w", err)
+	}
+	ids := make(map[string]int64, len(rows))
+	scan := func(q string, args ...any) error {
+		res, err := t.tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("upsert findings: %w", err)
+		}
+		defer res.Close()
+		return ReadIDs(res, ids)
+	}
+	if err := scan("SELECT id, fingerprint FROM findings WHERE id > $1", before); err != nil {
+		return nil, err
+	}
+	var updated []any
+	for _, r := range rows {
+		if _, ok := ids[r.Fingerprint]; !ok {
+			updated = append(updated, r.Fingerprint)
+		}
+	}
+	err = chunks(len(updated), 900, func(lo, hi int) error {
+		return scan("SELECT id, fingerprint FROM findings WHERE fingerprint IN ("+placeholders(1, hi-lo)+")", updated[lo:hi]...)
+	})
+	return ids, err
+}
+
+// insertSQLite writes n rows in multi-row INSERT OR IGNORE statements,
+// which no constraint can abort halfway, so SQLite need not copy the pages
+// they change to a statement journal first (an upsert's DO UPDATE always
+// can: it cost a sixth of a first import). A statement that left rows out
+// (they existed) is run again as an upsert with conflict, whose errors are
+// real ones: our values are never NULL, so nothing else is ignored.
+func (t *ingestTx) insertSQLite(ctx context.Context, table string, cols []string, n int, values func(i int) []any, conflict string) error {
+	ncol := len(cols)
+	head := " " + table + " (" + joinCols(cols) + ")"
+	return chunks(n, rowsPerStatement(ncol), func(lo, hi int) error {
+		args := make([]any, 0, (hi-lo)*ncol)
+		for i := lo; i < hi; i++ {
+			args = append(args, values(i)...)
+		}
+		res, err := t.tx.ExecContext(ctx, t.valuesSQL("INSERT OR IGNORE INTO"+head, ncol, hi-lo, ""), args...)
+		if err != nil {
+			return err
+		}
+		if k, err := res.RowsAffected(); err != nil || k == int64(hi-lo) {
+			return err
+		}
+		_, err = t.tx.ExecContext(ctx, t.valuesSQL("INSERT INTO"+head, ncol, hi-lo, conflict), args...)
+		return err
+	})
 }
 
 func joinCols(cols []string) string {
@@ -402,18 +537,21 @@ func (t *ingestTx) UpsertDetections(ctx context.Context, ds []store.DetectionWri
 	if t.s.cfg.Bulk != nil && len(rows) >= 64 {
 		return t.s.cfg.Bulk.UpsertDetections(ctx, t.conn, rows)
 	}
+	if t.s.cfg.Dialect == "sqlite" {
+		err := t.insertSQLite(ctx, "detections", DetectionColumns, len(rows), func(i int) []any { return rows[i].Values() }, DetectionConflict)
+		if err != nil {
+			return fmt.Errorf("upsert detections: %w", err)
+		}
+		return nil
+	}
 	ncol := len(DetectionColumns)
 	return chunks(len(rows), rowsPerStatement(ncol), func(lo, hi int) error {
-		var args []any
-		q := "INSERT INTO detections (" + joinCols(DetectionColumns) + ") VALUES "
-		for i, r := range rows[lo:hi] {
-			if i > 0 {
-				q += ", "
-			}
-			q += "(" + placeholders(len(args)+1, ncol) + ")"
+		args := make([]any, 0, (hi-lo)*ncol)
+		for _, r := range rows[lo:hi] {
 			args = append(args, r.Values()...)
 		}
-		if _, err := t.tx.ExecContext(ctx, q+DetectionConflict, args...); err != nil {
+		q := t.valuesSQL("INSERT INTO detections ("+joinCols(DetectionColumns)+")", ncol, hi-lo, DetectionConflict)
+		if _, err := t.tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("upsert detections: %w", err)
 		}
 		return nil
@@ -493,16 +631,13 @@ func (t *ingestTx) MarkAbsent(ctx context.Context, detIDs []int64, importID int6
 
 func (t *ingestTx) SetCoverage(ctx context.Context, source string, assetIDs []int64, importID int64, at time.Time) error {
 	return chunks(len(assetIDs), 5000, func(lo, hi int) error {
-		var args []any
-		q := "INSERT INTO coverage (asset_id, source, import_id, seen_at) VALUES "
-		for i, id := range assetIDs[lo:hi] {
-			if i > 0 {
-				q += ", "
-			}
-			q += "(" + placeholders(len(args)+1, 4) + ")"
+		args := make([]any, 0, (hi-lo)*4)
+		for _, id := range assetIDs[lo:hi] {
 			args = append(args, id, source, importID, at.UTC())
 		}
-		_, err := t.tx.ExecContext(ctx, q+` ON CONFLICT (asset_id, source) DO UPDATE SET import_id = excluded.import_id, seen_at = excluded.seen_at`, args...)
+		q := t.valuesSQL("INSERT INTO coverage (asset_id, source, import_id, seen_at)", 4, hi-lo,
+			` ON CONFLICT (asset_id, source) DO UPDATE SET import_id = excluded.import_id, seen_at = excluded.seen_at`)
+		_, err := t.tx.ExecContext(ctx, q, args...)
 		return err
 	})
 }
@@ -539,7 +674,7 @@ func (t *ingestTx) LoadAssets(ctx context.Context, ids []int64) ([]model.Asset, 
 // blocked from merging again.
 func (s *Store) SplitAsset(ctx context.Context, id int64) (int64, error) {
 	var into int64
-	err := s.Ingest(ctx, func(it store.IngestTx) error {
+	err := s.inTx(ctx, false, func(it store.IngestTx) error {
 		t := it.(*ingestTx)
 		var parent sql.NullInt64
 		if err := t.tx.QueryRowContext(ctx, "SELECT merged_into FROM assets WHERE id = $1", id).Scan(&parent); err != nil {

@@ -31,6 +31,7 @@ func Run(t *testing.T, open Opener) {
 		{"AssetsAndIdentifiers", testAssets},
 		{"FindingUpsertAndLifecycle", testFindingLifecycle},
 		{"UpsertKeepsCreatorFields", testCreatorFields},
+		{"BulkUpsert", testBulkUpsert},
 		{"ManualStatus", testManualStatus},
 		{"FilterAndPaging", testFilterPaging},
 		{"RollbackOnError", testRollback},
@@ -290,6 +291,49 @@ func testCreatorFields(t *testing.T, s store.Store) {
 	}
 }
 
+// testBulkUpsert writes batches large enough for the backends' bulk paths,
+// mixing new findings with existing ones whose creator changed them.
+func testBulkUpsert(t *testing.T, s store.Store) {
+	_, asset := seed(t, s, "h", model.Identifier{Kind: model.IDHostname, Value: "h"})
+	batch := func(lo, hi int, title string) []store.FindingWrite {
+		var ws []store.FindingWrite
+		for i := lo; i < hi; i++ {
+			ws = append(ws, finding(asset, fmt.Sprint("k", i), fmt.Sprint(title, i)))
+		}
+		return ws
+	}
+	first, _ := importOnce(t, s, "scanner-a", asset, t0, batch(0, 300, "v1 ")...)
+	second, fixed := importOnce(t, s, "scanner-a", asset, t0.Add(time.Hour), batch(150, 450, "v2 ")...)
+	if len(first) != 300 || len(second) != 300 || fixed != 150 {
+		t.Fatalf("ids %d and %d, fixed %d; want 300, 300, 150", len(first), len(second), fixed)
+	}
+	fs, err := s.ListFindings(ctx(), store.FindingFilter{AllStatus: true, AssetID: asset})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range fs {
+		got[f.Fingerprint] = fmt.Sprint(f.Title, " ", f.Status)
+		if id, ok := first[f.Fingerprint]; ok && id != f.ID {
+			t.Errorf("finding %s changed id: %d, then %d", f.Fingerprint, id, f.ID)
+		}
+		if id, ok := second[f.Fingerprint]; ok && id != f.ID {
+			t.Errorf("finding %s: upsert returned id %d, stored as %d", f.Fingerprint, id, f.ID)
+		}
+	}
+	want := map[string]string{}
+	for i := range 450 {
+		v, st := "v2 ", model.StatusOpen
+		if i < 150 {
+			v, st = "v1 ", model.StatusFixed
+		}
+		want[model.Fingerprint(asset, fmt.Sprint("k", i))] = fmt.Sprint(v, i, " ", st)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("findings (-want +got):\n%s", d)
+	}
+}
+
 func testManualStatus(t *testing.T, s store.Store) {
 	_, asset := seed(t, s, "h", model.Identifier{Kind: model.IDHostname, Value: "h"})
 	ids, _ := importOnce(t, s, "scanner-a", asset, t0, finding(asset, "k", "t"))
@@ -382,7 +426,11 @@ func testMergeSplit(t *testing.T, s store.Store) {
 	_, a := seed(t, s, "a", model.Identifier{Kind: model.IDHostname, Value: "a"})
 	_, b := seed(t, s, "b", model.Identifier{Kind: model.IDIPv4, Value: "10.0.0.2"})
 	importOnce(t, s, "scanner-a", a, t0, finding(a, "shared", "on a"))
-	importOnce(t, s, "scanner-b", b, t0, finding(b, "shared", "on b"), finding(b, "only-b", "only on b"))
+	onB, _ := importOnce(t, s, "scanner-b", b, t0, finding(b, "shared", "on b"), finding(b, "only-b", "only on b"))
+	// The duplicate the merge drops belongs to a filtered scope.
+	if err := s.SetScopeFindings(ctx(), map[string][]int64{"s": {onB[model.Fingerprint(b, "shared")]}}); err != nil {
+		t.Fatal(err)
+	}
 	err := s.Ingest(ctx(), func(tx store.IngestTx) error {
 		return tx.MergeAssets(ctx(), a, b, "shared-strong-identifier:fqdn", 0, t0)
 	})
