@@ -18,7 +18,8 @@ import (
 // EPSS file's date against the CVEs CISA added to KEV afterwards.
 func (a *app) backtestCommand() *cobra.Command {
 	var epssFiles []string
-	var kevFile, cvssFile, output, horizon, population, date, cvssDate, policyFile string
+	var kevFile, cvssFile, output, horizon, population, date, cvssDate, policyFile, excludeUntil string
+	var exploits bool
 	cmd := &cobra.Command{
 		Use:   "backtest --epss FILE --kev FILE --cvss FILE",
 		Short: "Backtest prioritization strategies (CVSS, EPSS, ctem's policy) against later KEV additions",
@@ -27,10 +28,12 @@ added to CISA KEV after D (CVEs already in KEV at D are left out of the populati
 labels): CVSS base score ≥ 7 / 9 / 9.1, EPSS ≥ 0.01 … 0.5, ctem's policy with CVE-level inputs
 (EPSS at D and the CVSS vector; no asset context) cut at its bands, and each ranking at 5 % and
 15 % effort and at CVSS ≥ 9.1's effort, with the effort each needs to match CVSS ≥ 7's coverage.
+With --exploit-signals, also public-exploit strategies and the policy with exploit maturity.
 
 --kev is a CISA KEV catalog (JSON) newer than D. --cvss is a CSV(.gz) with the columns cve,
 cvss_version, base_score, base_vector (the CVSS-BT dataset's layout); only those columns are
-read. --epss may be repeated. See docs/backtest.md.`,
+read, plus exploitdb, poc_github, metasploit and nuclei with --exploit-signals (the report says
+when they were read after D). --epss may be repeated. See docs/backtest.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(epssFiles) == 0 || kevFile == "" || cvssFile == "" {
@@ -59,6 +62,12 @@ read. --epss may be repeated. See docs/backtest.md.`,
 					return usagef("--date %q: want YYYY-MM-DD", date)
 				}
 			}
+			var kevUntil time.Time
+			if excludeUntil != "" {
+				if kevUntil, err = time.Parse("2006-01-02", excludeUntil); err != nil {
+					return usagef("--exclude-kev-until %q: want YYYY-MM-DD", excludeUntil)
+				}
+			}
 			readOn := backtest.ReadOnFromName(filepath.Base(cvssFile))
 			if cvssDate != "" {
 				if readOn, err = time.Parse("2006-01-02", cvssDate); err != nil {
@@ -82,14 +91,18 @@ read. --epss may be repeated. See docs/backtest.md.`,
 			if err != nil {
 				return fmt.Errorf("%s: %w", kevFile, err)
 			}
-			cv, err := readWith(cvssFile, backtest.ReadCVSS)
+			readCVSS := backtest.ReadCVSS
+			if exploits {
+				readCVSS = backtest.ReadCVSSWithExploits
+			}
+			cv, err := readWith(cvssFile, readCVSS)
 			if err != nil {
 				return fmt.Errorf("%s: %w", cvssFile, err)
 			}
 			var reports []backtest.Report
 			for _, ef := range epssFiles {
 				opt := backtest.Options{
-					Population: pop, Policy: policy, Date: d, CVSSReadOn: readOn,
+					Population: pop, Policy: policy, Date: d, CVSSReadOn: readOn, Exploits: exploits, KEVKnownUntil: kevUntil,
 					EPSSName: filepath.Base(ef), KEVName: filepath.Base(kevFile), CVSSName: filepath.Base(cvssFile),
 				}
 				if opt.Date.IsZero() {
@@ -119,6 +132,8 @@ read. --epss may be repeated. See docs/backtest.md.`,
 	f.StringVar(&date, "date", "", "score date D for EPSS files without a score_date line (default: from the file name)")
 	f.StringVar(&cvssDate, "cvss-date", "", "when the CVSS scores were read, YYYY-MM-DD (default: from the file name)")
 	f.StringVar(&policyFile, "policy", "", "policy settings to evaluate instead of the built-in policy (YAML, the keys of docs/prioritization.md)")
+	f.BoolVar(&exploits, "exploit-signals", false, "also read the --cvss file's exploit flags (exploitdb, poc_github, metasploit, nuclei): public-exploit strategies, and the policy with exploit maturity")
+	f.StringVar(&excludeUntil, "exclude-kev-until", "", "also leave out CVEs added to KEV after D up to this day, YYYY-MM-DD (e.g. the day the exploit flags were read)")
 	f.StringVarP(&output, "output", "o", "table", "output: table, json or markdown")
 	return cmd
 }

@@ -40,7 +40,7 @@ func TestBacktestCommand(t *testing.T) {
 		"EPSS 2024-01-10 (model v2023.03.01) · KEV 2025.06.01",
 		"population (scored): 13 EPSS rows − 2 in KEV at D − 1 without a CVSS row = 10 CVEs",
 		"labels: horizon none", "labels: horizon 12m",
-		"CVSS ≥ 7", "ctem-policy P0–P1", "ctem-policy (EPSS-first ranking)",
+		"CVSS ≥ 7", "ctem-policy P0–P1", "public-exploit signals — not evaluated",
 		"CVSS base scores and vectors — cvss-bt.csv (base_* columns only) — NOT known at D: read 2024-03-04",
 	} {
 		if !strings.Contains(out, want) {
@@ -69,11 +69,26 @@ func TestBacktestCommand(t *testing.T) {
 		t.Errorf("markdown: %v\n%s", err, out)
 	}
 
-	// A policy what-if: Likely → P1 even when not automatable puts 02 in
-	// P1 (P0–P1 = EPSS ≥ 0.1: 02 03 04).
+	// Exploit signals, and the labels that could have prompted them left
+	// out: 08 (2024-02-01) and 02 (2024-03-01) were added by 2024-03-04.
+	out, err = runBacktest(t, append(files, "--exploit-signals", "--exclude-kev-until", "2024-03-04")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"− 4 in KEV by 2024-03-04", "public exploit, then CVSS", "ctem-policy + exploit signals P0–P1",
+		"public-exploit signals — cvss-bt.csv (exploitdb, poc_github, metasploit, nuclei) — NOT known at D: read 2024-03-04, 54 days after D",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("exploit-signals output lacks %q:\n%s", want, out)
+		}
+	}
+
+	// A policy what-if: the reference's Likely overlay (P2 unless exposed
+	// or automatable) leaves 02 in P2 (P0–P1 = 03 04).
 	dir := t.TempDir()
 	pol := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(pol, []byte("name: what-if\nlikely_band_other: P1\n"), 0o644); err != nil {
+	if err := os.WriteFile(pol, []byte("name: what-if\nlikely_band_other: P2\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	out, err = runBacktest(t, append(files, "--policy", pol, "-o", "json")...)
@@ -84,11 +99,11 @@ func TestBacktestCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &reports); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(reports[0].Policy, "what-if/1+") {
+	if !strings.HasPrefix(reports[0].Policy, "what-if/2+") {
 		t.Errorf("policy %q", reports[0].Policy)
 	}
 	for _, r := range reports[0].Evaluations[0].Rules {
-		if r.Strategy == "ctem-policy P0–P1" && (r.Flagged != 3 || r.Hits != 2) {
+		if r.Strategy == "ctem-policy P0–P1" && (r.Flagged != 2 || r.Hits != 1) {
 			t.Errorf("what-if P0–P1: %+v", r)
 		}
 	}
@@ -107,6 +122,7 @@ func TestBacktestCommand(t *testing.T) {
 		{append(files, "--horizon", "soon"), true, "want none, Nd, Nm or Ny"},
 		{append(files, "--population", "all"), true, "want scored or epss"},
 		{append(files, "--date", "13/01/2024"), true, "want YYYY-MM-DD"},
+		{append(files, "--exclude-kev-until", "March"), true, "want YYYY-MM-DD"},
 		{append(files, "--policy", bad), false, "epss_treshold"},
 		{[]string{"--epss", backtestData + "epss.csv", "--kev", backtestData + "missing.json", "--cvss", backtestData + "cvss-bt.csv"}, false, "missing.json"},
 		{[]string{"--epss", backtestData + "kev.json", "--kev", backtestData + "kev.json", "--cvss", backtestData + "cvss-bt.csv"}, false, "not an EPSS file"},

@@ -19,8 +19,17 @@ type Decision struct {
 	ForensicTriage bool `json:"forensic_triage,omitempty"`
 	// Points are risk points 0..1000 for ordering, tiered by band (P0
 	// 800–1000, P1 600–799, P2 400–599, P3 200–399, P4 0–199) so sorting
-	// by points never contradicts the band; within a band they follow Risk.
+	// by points never contradicts the band. Within a band they follow
+	// SortKey: threat level, technical impact, published exploit code,
+	// then the likelihood p_eff·f_X·f_C (EPSS or LEV, floored at the
+	// threat's threshold, times the exposure and criticality factors).
 	Points int `json:"risk_points"`
+	// SortKey orders decisions at full resolution, most urgent = largest:
+	// band, threat level, technical impact, exploit code (public PoC or
+	// weaponized, or CISA "poc"), p_eff·f_X·f_C, then the CVSS base score. Sorting by SortKey never contradicts Band or Points;
+	// equal keys are ties for the caller to break (e.g. by finding id).
+	// It is not part of the stored explanation.
+	SortKey uint64 `json:"-"`
 	// Risk is the reference formula round(1000·p_eff·f_TI·f_X·f_C), 0..1000,
 	// not tiered by band: use it for aggregation, Points for ordering.
 	Risk        int         `json:"risk"`
@@ -164,6 +173,7 @@ func (c *compiled) decision(r *result) Decision {
 		SLADays:        c.sla[r.band],
 		ForensicTriage: r.forensic,
 		Points:         r.points,
+		SortKey:        r.sortKey,
 		Risk:           r.raw,
 		ThreatLevel:    threatNames[r.threat],
 		SSVC:           ssvcDense[r.ssvc],
@@ -188,6 +198,7 @@ type facts struct {
 	tauL, tauP                        float64
 	tauText                           *[2]string // τL, τP as text
 	cvss                              cvssPoints
+	cvssScore                         float64 // base score 0..10, 0 when unknown
 	kind, sev                         int8
 	exposure                          int8 // 0 isolated, 1 internal, 2 internet
 	exposureUnknown                   bool
@@ -394,6 +405,9 @@ func (c *compiled) facts(in *Input, tr *trace) facts {
 		if text {
 			tr.input("exploited_in_the_wild", "reported", in.InTheWild.Source, in.InTheWild.Date)
 		}
+	}
+	if sc := in.CVSS.Score; sc > 0 && sc <= 10 {
+		f.cvssScore = sc
 	}
 	if in.CVSS.Vector != "" {
 		f.cvss = parseCVSS(in.CVSS.Vector)
@@ -632,6 +646,7 @@ type result struct {
 	ssvc     int
 	raw      int
 	points   int
+	sortKey  uint64
 }
 
 var tierLo = [5]int{0, 200, 400, 600, 800}
@@ -710,7 +725,7 @@ func (c *compiled) evaluate(f *facts, tr *trace, bandOnly bool) result {
 		rules = &tr.rules
 		tr.rule(c.bodRule[r.bod])
 	}
-	r.base, r.band = c.bandForRow(r.bod, r.threat, exposed, r.a, r.mwi, f.validation == -1, f.ransomware, rules)
+	r.base, r.band = c.bandForRow(r.bod, r.threat, exposed, r.a, r.ti, r.mwi, f.validation == -1, f.ransomware, rules)
 	if f.nPre > 0 {
 		r.band = 0
 		tr.rule("control:removes_precondition->P4")
@@ -752,7 +767,14 @@ func (c *compiled) evaluate(f *facts, tr *trace, bandOnly bool) result {
 		fC = 1
 	}
 	r.raw = int(roundHalfUp(1000 * pEff * c.fTI[b2i(r.ti)] * c.fX[r.exposure] * fC))
-	r.points = tierLo[r.band] + (r.raw*tierSpan[r.band]+500)/1000
+	// Within the band: threat, technical impact, exploit code (evidence
+	// outranks prediction: a published exploit before an EPSS score alone),
+	// then likelihood q = p_eff·f_X·f_C in [0, 1] — sixteen sub-tiers.
+	exploitCode := b2i(f.maturity >= 1 || f.ssvcE >= 1)
+	sub := (int(r.threat)*2+int(b2i(r.ti)))*2 + int(exploitCode)
+	q := min(pEff*c.fX[r.exposure]*fC, 1)
+	r.points = tierLo[r.band] + (sub*1000+int(q*999+0.5))*tierSpan[r.band]/15999
+	r.sortKey = uint64(r.band)<<60 | uint64(sub)<<55 | uint64(q*(1<<32-1))<<23 | uint64(f.cvssScore*10+0.5)<<15
 	return r
 }
 
@@ -798,15 +820,15 @@ func (c *compiled) traceControls(f *facts, r *result, tr *trace) {
 // bandFor is the band logic on abstract decision points (used by the
 // monotonicity check).
 func (c *compiled) bandFor(t int8, exposed, a, ti bool, mwi int8, refuted, ransomware bool) int8 {
-	_, band := c.bandForRow(bodIndex(t == 3, exposed, a, ti), t, exposed, a, mwi, refuted, ransomware, nil)
+	_, band := c.bandForRow(bodIndex(t == 3, exposed, a, ti), t, exposed, a, ti, mwi, refuted, ransomware, nil)
 	return band
 }
 
 // overlayRules[overlay][changed][band] are the overlay rule ids, built once:
 // "overlay:likely->P1" when the band changed, "overlay:likely:no-op(P0)"
 // when it did not.
-var overlayRules = func() (t [5][2][5]string) {
-	for o, name := range []string{"overlay:likely", "overlay:mission-high", "overlay:mission-low", "overlay:refuted", "floor:ransomware"} {
+var overlayRules = func() (t [6][2][5]string) {
+	for o, name := range []string{"overlay:likely", "overlay:mission-high", "overlay:mission-low", "overlay:refuted", "floor:ransomware", "overlay:possible-total-impact"} {
 		for u := range 5 {
 			t[o][0][u] = name + ":no-op(" + string(bandOf(int8(u))) + ")"
 			t[o][1][u] = name + "->" + string(bandOf(int8(u)))
@@ -817,7 +839,7 @@ var overlayRules = func() (t [5][2][5]string) {
 
 // bandForRow applies the base table row and the overlays and floors, in
 // order, recording each that applies when rules is non-nil.
-func (c *compiled) bandForRow(bod int, t int8, exposed, a bool, mwi int8, refuted, ransomware bool, rules *[]string) (base, band int8) {
+func (c *compiled) bandForRow(bod int, t int8, exposed, a, ti bool, mwi int8, refuted, ransomware bool, rules *[]string) (base, band int8) {
 	base = c.bodBand[bod]
 	band = base
 	note := func(o int, before, after int8) {
@@ -830,8 +852,8 @@ func (c *compiled) bandForRow(bod int, t int8, exposed, a bool, mwi int8, refute
 		}
 		*rules = append(*rules, overlayRules[o][changed][after])
 	}
-	// Predicted threat: Likely reaches at least P1 (exposed or automatable)
-	// or P2.
+	// Predicted threat: Likely reaches at least P1 (exposed or automatable;
+	// likely_band_other otherwise).
 	if t == 2 {
 		lb := c.likelyOther
 		if exposed || a {
@@ -842,6 +864,13 @@ func (c *compiled) bandForRow(bod int, t int8, exposed, a bool, mwi int8, refute
 			band = lb
 		}
 		note(0, before, band)
+	}
+	// Possible (or more) with total technical impact reaches at least
+	// possible_total_band. Active threats are decided by the table.
+	if (t == 1 || t == 2) && ti && c.possibleTI > band {
+		before := band
+		band = c.possibleTI
+		note(5, before, band)
 	}
 	// Mission impact.
 	if c.critOverlay {

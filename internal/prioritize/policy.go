@@ -16,7 +16,10 @@ const (
 	DefaultName = "ctem-default"
 	// modelGeneration is bumped whenever the decision logic or an embedded
 	// table changes, so a version string always names one behaviour.
-	modelGeneration = "1"
+	// Generation 2: every Likely threat reaches P1, Possible threats with
+	// total technical impact reach P2, and points and SortKey order a band by
+	// threat, technical impact, then likelihood (docs/backtest.md).
+	modelGeneration = "2"
 	DefaultVersion  = DefaultName + "/" + modelGeneration
 )
 
@@ -53,9 +56,19 @@ type PolicyConfig struct {
 
 	// LikelyBandExposedOrAutomatable is the band a Likely threat reaches at
 	// least when the asset is exposed or the flaw automatable (default P1);
-	// LikelyBandOther otherwise (default P2).
+	// LikelyBandOther otherwise (default P1 too: the backtest found the
+	// derived Automatable heuristic carries no signal among Likely CVEs, so
+	// it must not hold predicted exploitation back; the reference's P2 is
+	// one setting away).
 	LikelyBandExposedOrAutomatable *Band `yaml:"likely_band_exposed_or_automatable,omitempty" json:"likely_band_exposed_or_automatable,omitempty"`
 	LikelyBandOther                *Band `yaml:"likely_band_other,omitempty" json:"likely_band_other,omitempty"`
+	// PossibleTotalBand is the band a Possible threat (public PoC, CISA
+	// "poc", EPSS ≥ τ_P) with total technical impact reaches at least
+	// (default P2). Total-impact CVEs are five to nine times as likely to
+	// be added to KEV as partial ones (docs/backtest.md); without this the
+	// BOD 26-04 rows of unexposed assets ignore technical impact. P3
+	// switches it off.
+	PossibleTotalBand *Band `yaml:"possible_total_band,omitempty" json:"possible_total_band,omitempty"`
 
 	// MissionImpact maps asset criticality 1..5 to low/medium/high
 	// (default 1–2 low, 3 medium, 4–5 high). Crown jewels are always high.
@@ -109,6 +122,7 @@ type compiled struct {
 	bodRule     [16]string
 	likelyEA    int8
 	likelyOther int8
+	possibleTI  int8
 	mwi         [6]int8 // by criticality 1..5: 0 low, 1 medium, 2 high
 	mwiText     [6]string
 	defaultCrit int8
@@ -139,7 +153,8 @@ func DefaultConfig() PolicyConfig {
 		OutcomeBands:                   map[string]Band{Outcome3DF: P0, Outcome3D: P0, Outcome14D: P1, Outcome60D: P2, OutcomeFSU: P3},
 		BandTable:                      BODTable(),
 		LikelyBandExposedOrAutomatable: ptr(P1),
-		LikelyBandOther:                ptr(P2),
+		LikelyBandOther:                ptr(P1),
+		PossibleTotalBand:              ptr(P2),
 		MissionImpact:                  map[int]string{1: "low", 2: "low", 3: "medium", 4: "high", 5: "high"},
 		DefaultCriticality:             ptr(3),
 		CriticalityOverlay:             ptr(true),
@@ -336,6 +351,7 @@ func compile(in PolicyConfig) (*compiled, error) {
 	if eff.LikelyBandOther.Urgency() > eff.LikelyBandExposedOrAutomatable.Urgency() {
 		bad("likely_band_other (%s) is more urgent than likely_band_exposed_or_automatable (%s)", *eff.LikelyBandOther, *eff.LikelyBandExposedOrAutomatable)
 	}
+	setBand("possible_total_band", &eff.PossibleTotalBand, in.PossibleTotalBand, 1)
 	setBand("ransomware_floor", &eff.RansomwareFloor, in.RansomwareFloor, 1)
 
 	mwiRank := map[string]int8{"low": 0, "medium": 1, "high": 2}
@@ -416,6 +432,7 @@ func compile(in PolicyConfig) (*compiled, error) {
 	}
 	c.likelyEA = int8(eff.LikelyBandExposedOrAutomatable.Urgency())
 	c.likelyOther = int8(eff.LikelyBandOther.Urgency())
+	c.possibleTI = int8(eff.PossibleTotalBand.Urgency())
 	for crit := 1; crit <= 5; crit++ {
 		c.mwi[crit] = mwiRank[eff.MissionImpact[crit]]
 	}

@@ -11,7 +11,7 @@ import (
 
 func TestDefaultPolicy(t *testing.T) {
 	for name, p := range map[string]Policy{"DefaultPolicy": DefaultPolicy(), "zero": {}, "NewPolicy(empty)": must(NewPolicy(PolicyConfig{})), "NewPolicy(DefaultConfig)": must(NewPolicy(DefaultConfig()))} {
-		if p.Version() != "ctem-default/1" {
+		if p.Version() != "ctem-default/2" {
 			t.Errorf("%s: version %q", name, p.Version())
 		}
 		if diff := cmp.Diff(DefaultConfig(), p.Config()); diff != "" {
@@ -70,7 +70,7 @@ func TestPolicyConfigYAML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !regexp.MustCompile(`^acme/1\+[0-9a-f]{12}$`).MatchString(p.Version()) {
+	if !regexp.MustCompile(`^acme/2\+[0-9a-f]{12}$`).MatchString(p.Version()) {
 		t.Errorf("version %q", p.Version())
 	}
 	eff := p.Config()

@@ -245,7 +245,7 @@ func TestPropertyMonotone(t *testing.T) {
 				continue
 			}
 			d1 := p.Score(in2)
-			if d1.Band.Urgency() < d0.Band.Urgency() || d1.Points < d0.Points || d1.Risk < d0.Risk {
+			if d1.Band.Urgency() < d0.Band.Urgency() || d1.Points < d0.Points || d1.Risk < d0.Risk || d1.SortKey < d0.SortKey {
 				t.Fatalf("raising %s lowered the decision: %s/%d/%d → %s/%d/%d\nbefore: %v\nafter:  %v",
 					r.name, d0.Band, d0.Points, d0.Risk, d1.Band, d1.Points, d1.Risk, p.Decide(in).RulesFired, p.Decide(in2).RulesFired)
 			}
@@ -311,6 +311,21 @@ func TestPropertyDeterministic(t *testing.T) {
 	})
 }
 
+// Sorting by SortKey never contradicts the band or the points: a larger key
+// has a band at least as urgent and at least as many points.
+func TestPropertySortKeyAgreesWithPoints(t *testing.T) {
+	p := DefaultPolicy()
+	rapid.Check(t, func(t *rapid.T) {
+		a, b := p.Score(genInput(t)), p.Score(genInput(t))
+		if a.SortKey < b.SortKey {
+			a, b = b, a
+		}
+		if a.Band.Urgency() < b.Band.Urgency() || a.Points < b.Points {
+			t.Fatalf("key %x (%s, %d points) ≥ key %x (%s, %d points)", a.SortKey, a.Band, a.Points, b.SortKey, b.Band, b.Points)
+		}
+	})
+}
+
 // Points are 0..1000 and inside their band's tier, so ordering by points
 // never contradicts the band; Score agrees with Decide.
 func TestPropertyPointsAndScore(t *testing.T) {
@@ -345,7 +360,7 @@ var rulePatterns = regexp.MustCompile(`^(` + strings.Join([]string{
 	`control:detect_only:[^:]+`,
 	`control:ignored:(expired|unverified|unknown-effect):[^:]+`,
 	`bod2604:KEV=[YN],AE=[YN],A=[YN],TI=[PT]->(FSU|60D|14D|3D|3D\+F)`,
-	`(overlay:(likely|mission-high|mission-low|refuted)|floor:ransomware)(->P[0-3]|:no-op\(P[0-3]\))`,
+	`(overlay:(likely|mission-high|mission-low|refuted|possible-total-impact)|floor:ransomware)(->P[0-3]|:no-op\(P[0-3]\))`,
 	`overlay:refuted:ignored\(active\)`,
 	`ssvc:cisa-coordinator:E=(none|public_poc|active),A=(yes|no),TI=(partial|total),MWI=(low|medium|high)->(Track\*?|Attend|Act)`,
 	`input:ignored:[a-z._]+`,
@@ -462,6 +477,7 @@ func TestPropertyJSON(t *testing.T) {
 		if err := json.Unmarshal(b, &back); err != nil {
 			t.Fatal(err)
 		}
+		back.SortKey = d.SortKey // not part of the document
 		if !strings.Contains(in.Finding.VulnID, "\xff") {
 			if diff := cmp.Diff(d, back); diff != "" {
 				t.Fatalf("round trip (-decided +decoded):\n%s", diff)

@@ -65,31 +65,47 @@ func TestScenarios(t *testing.T) {
 					"if validation proved it exploitable → P0 (3 days)",
 					"if the asset were a crown jewel → P0 (3 days)",
 					"if asset criticality were 4 → P0 (3 days)",
-					"if it were not automatable → P2 (60 days)",
 					"if control waf-1 (removes_internet_exposure) lapsed → P0 (3 days)",
 				}},
 			wantRules: []string{"threat:likely:epss", "point:automatable:cvss-heuristic", "point:technical-impact:cvss",
 				"control:removes_internet_exposure:waf-1", "bod2604:KEV=N,AE=N,A=Y,TI=T->60D", "overlay:likely->P1"},
 		},
 		{
-			name: "EPSS above the threshold on an internal, non-automatable host",
+			name: "EPSS above the threshold on an internal, non-automatable host still reaches P1",
 			in: Input{AsOf: asOf, Finding: vuln,
 				EPSS:  EPSS{Score: 0.2, Source: "first-epss"},
 				CVSS:  CVSS{Vector: "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H", Source: "NVD"},
 				Asset: Asset{Exposure: ExposureInternal, Criticality: 3}},
-			want: summary{Band: P2, SLADays: 60, Threat: Likely, SSVC: "Track", BOD: "FSU",
+			want: summary{Band: P1, SLADays: 14, Threat: Likely, SSVC: "Track", BOD: "FSU",
 				Points: DecisionPoints{"none", false, false, "total", "medium"},
+				Counterfactuals: []string{
+					"if EPSS were below 0.01 → P3 (180 days)",
+					"if EPSS were in [0.01, 0.1) → P2 (60 days)",
+					"if the asset were a crown jewel → P0 (3 days)",
+					"if asset criticality were 4 → P0 (3 days)",
+				}},
+			wantRules: []string{"threat:likely:epss", "bod2604:KEV=N,AE=N,A=N,TI=T->FSU", "overlay:likely->P1"},
+		},
+		{
+			name: "public PoC with total impact on an internal, non-automatable host reaches P2",
+			in: Input{AsOf: asOf, Finding: vuln,
+				Exploit: Exploit{Maturity: "poc", Source: "exploitdb"},
+				CVSS:    CVSS{Vector: "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H", Score: 7.8, Source: "NVD"},
+				Asset:   Asset{Exposure: ExposureInternal, Criticality: 3}},
+			want: summary{Band: P2, SLADays: 60, Threat: Possible, SSVC: "Track*", BOD: "FSU",
+				Points: DecisionPoints{"public_poc", false, false, "total", "medium"},
 				Counterfactuals: []string{
 					"if the asset were internet-facing → P1 (14 days)",
 					"if CISA added it to KEV → P1 (14 days)",
-					"if EPSS were below 0.01 → P3 (180 days)",
-					"if EPSS were in [0.01, 0.1) → P3 (180 days)",
+					"if EPSS were 0.1 or more → P1 (14 days)",
 					"if validation proved it exploitable → P1 (14 days)",
 					"if the asset were a crown jewel → P1 (14 days)",
 					"if asset criticality were 4 → P1 (14 days)",
-					"if it were automatable → P1 (14 days)",
+					"if asset criticality were 2 → P3 (180 days)",
+					"if its technical impact were partial → P3 (180 days)",
+					"if a weaponized exploit were published → P1 (14 days)",
 				}},
-			wantRules: []string{"threat:likely:epss", "bod2604:KEV=N,AE=N,A=N,TI=T->FSU", "overlay:likely->P2"},
+			wantRules: []string{"threat:possible:poc", "bod2604:KEV=N,AE=N,A=N,TI=T->FSU", "overlay:possible-total-impact->P2"},
 		},
 		{
 			name: "verified secret on an internet-facing asset",
@@ -115,7 +131,6 @@ func TestScenarios(t *testing.T) {
 					"if the asset were a crown jewel → P1 (14 days)",
 					"if asset criticality were 4 → P1 (14 days)",
 					"if asset criticality were 2 → P3 (180 days)",
-					"if it were not automatable → P3 (180 days)",
 					"if a weaponized exploit were published → P1 (14 days)",
 				}},
 			wantRules: []string{"threat:possible:kind-default"},
@@ -128,7 +143,7 @@ func TestScenarios(t *testing.T) {
 			want: summary{Band: P1, SLADays: 14, Threat: Possible, SSVC: "Track", BOD: "14D",
 				Points: DecisionPoints{"none", true, false, "total", "medium"},
 				Counterfactuals: []string{
-					"if the asset were not internet-facing → P3 (180 days)",
+					"if the asset were not internet-facing → P2 (60 days)",
 					"if CISA added it to KEV → P0 (3 days)",
 					"if validation proved it exploitable → P0 (3 days)",
 					"if the asset were a crown jewel → P0 (3 days)",
@@ -147,11 +162,11 @@ func TestScenarios(t *testing.T) {
 				Points: DecisionPoints{"none", false, false, "partial", "low"},
 				Counterfactuals: []string{
 					"if CISA added it to KEV → P1 (14 days)",
-					"if EPSS were 0.1 or more → P2 (60 days)",
+					"if EPSS were 0.1 or more → P1 (14 days)",
 					"if validation proved it exploitable → P1 (14 days)",
 					"if the asset were a crown jewel → P2 (60 days)",
 					"if asset criticality were 4 → P2 (60 days)",
-					"if a weaponized exploit were published → P2 (60 days)",
+					"if a weaponized exploit were published → P1 (14 days)",
 				}},
 			wantRules: []string{"threat:unlikely:no-evidence", "point:exposure:unknown-as-internal", "overlay:mission-low:no-op(P3)"},
 		},
@@ -221,12 +236,12 @@ func TestScenarios(t *testing.T) {
 				Counterfactuals: []string{
 					"if the asset were internet-facing → P2 (60 days)",
 					"if CISA added it to KEV → P1 (14 days)",
-					"if EPSS were 0.1 or more → P2 (60 days)",
+					"if EPSS were 0.1 or more → P1 (14 days)",
 					"if validation proved it exploitable → P1 (14 days)",
 					"if the asset were a crown jewel → P2 (60 days)",
 					"if asset criticality were 4 → P2 (60 days)",
 					"if it were automatable → P2 (60 days)",
-					"if a weaponized exploit were published → P2 (60 days)",
+					"if a weaponized exploit were published → P1 (14 days)",
 				}},
 			wantRules: []string{"input:ignored:ssvc.exploitation", "input:ignored:cvss", "input:ignored:asset.exposure", "input:ignored:asset.criticality"},
 		},
@@ -277,7 +292,7 @@ func TestExplanationNamesDerivations(t *testing.T) {
 	if due := d.Due(asOf); !due.Equal(asOf.AddDate(0, 0, 3)) {
 		t.Errorf("Due = %v", due)
 	}
-	if !strings.HasPrefix(string(d.AppendJSON(nil)), `{"policy":"ctem-default/1","band":"P0","sla_days":3,`) {
+	if !strings.HasPrefix(string(d.AppendJSON(nil)), `{"policy":"ctem-default/2","band":"P0","sla_days":3,`) {
 		t.Errorf("JSON: %s", d.AppendJSON(nil))
 	}
 }

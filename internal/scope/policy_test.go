@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ctemhq/ctem/internal/prioritize"
 )
 
 func TestPrioritizationSection(t *testing.T) {
@@ -11,15 +13,15 @@ func TestPrioritizationSection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := c.Policy().Version(); v != "ctem-default/1" {
+	if v := c.Policy().Version(); v != prioritize.DefaultVersion {
 		t.Errorf("default policy = %s", v)
 	}
 	c, err = Parse("ctem.yaml", []byte("prioritization:\n  name: acme\n  epss_threshold: 0.2\n"), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := c.Policy().Version(); !strings.HasPrefix(v, "acme/1+") {
-		t.Errorf("configured policy version = %s, want acme/1+<hash>", v)
+	if v := c.Policy().Version(); !strings.HasPrefix(v, "acme/2+") {
+		t.Errorf("configured policy version = %s, want acme/2+<hash>", v)
 	}
 	tests := []struct{ yaml, want string }{
 		{"prioritization:\n  epss_threshold: 2\n", "ctem.yaml:2:3: prioritization: prioritize: policy: epss_threshold 2"},

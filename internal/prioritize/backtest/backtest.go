@@ -14,10 +14,12 @@
 // efficiency (precision), at its own threshold and at fixed effort budgets.
 //
 // Strategies: CVSS base score thresholds and ranking, EPSS thresholds and
-// ranking, and ctem's own policy (internal/prioritize) fed CVE-level inputs
-// only — EPSS at D, no KEV (excluded), the CVSS vector for Automatable and
-// Technical Impact, no asset context (exposure unknown, default
-// criticality) — ranked by its risk points and cut at its bands.
+// ranking, public-exploit signals when the CVSS table carries them, and
+// ctem's own policy (internal/prioritize) fed CVE-level inputs only — EPSS
+// at D, no KEV (excluded), the CVSS vector for Automatable and Technical
+// Impact, no asset context (exposure unknown, default criticality) — ranked
+// by its sort key and cut at its bands; with exploit signals, the policy
+// is evaluated a second time with them as its exploit maturity.
 //
 // Everything is deterministic: ties in a ranking are broken by CVE id in
 // text order (the order of the EPSS file), and every budget result says
@@ -157,6 +159,15 @@ type Options struct {
 	// CVSSReadOn is when the CVSS table was read (the CVSS-BT snapshot
 	// date), for the "known at D" notes; zero when unknown.
 	CVSSReadOn time.Time
+	// Exploits evaluates the public-exploit strategies and the policy with
+	// the CVSS table's exploit flags (read with ReadCVSSWithExploits) as
+	// of CVSSReadOn.
+	Exploits bool
+	// KEVKnownUntil, when after D, also leaves out of the population (and
+	// the labels) the CVEs added to KEV up to that day — e.g. up to the
+	// day the exploit flags were read, so that no label can have caused a
+	// flag.
+	KEVKnownUntil time.Time
 	// Names of the input files, for the report.
 	EPSSName, KEVName, CVSSName string
 }
@@ -185,6 +196,10 @@ type Dataset struct {
 	Size           int // the population
 	V3             int // population CVEs with a v3.x base score
 
+	// KEVKnownUntil is the last dateAdded excluded (D unless
+	// Options.KEVKnownUntil is later).
+	KEVKnownUntil time.Time
+
 	kev        KEV
 	droppedKEV []int32 // dateAdded (days) of later-KEV CVEs left out for want of a CVSS row
 	cvssRead   time.Time
@@ -195,12 +210,45 @@ type Dataset struct {
 	cvss   []float64 // base score; -1 = none
 	added  []int32   // KEV dateAdded, days since 1970; -1 = not in KEV
 	recent []bool    // CVSS published in the 90 days up to D, or after D
-	points []int16
+	// exploit is the public-exploit maturity: 0 none, 1 poc, 2 weaponized
+	// (nil without exploit signals).
+	exploit []int8
+	// views are the policy's decisions: CVE-level inputs, then (with
+	// exploit signals) the same plus the exploit maturity.
+	views []*policyView
+
+	rankings []*ranking
+}
+
+// policyView is the policy's decision for every population CVE, under one
+// set of inputs.
+type policyView struct {
+	name   string
 	band   []int8 // urgency: P0 = 4 … P3 = 1
 	threat []int8
 	point  []uint8 // decision points: 1 automatable, 2 technical impact total
+	key    []uint64
+	points []int16
+}
 
-	rankings []*ranking
+func (v *policyView) add(d prioritize.Decision) {
+	v.band = append(v.band, int8(d.Band.Urgency()))
+	v.threat = append(v.threat, int8(d.ThreatLevel.Rank()))
+	var pt uint8
+	if d.DecisionPoints.Automatable {
+		pt |= pointA
+	}
+	if d.DecisionPoints.TechnicalImpact == "total" {
+		pt |= pointTotal
+	}
+	v.point = append(v.point, pt)
+	v.key = append(v.key, d.SortKey)
+	v.points = append(v.points, int16(d.Points))
+}
+
+func (v *policyView) permute(idx []int) {
+	v.band, v.threat, v.point = permute(v.band, idx), permute(v.threat, idx), permute(v.point, idx)
+	v.key, v.points = permute(v.key, idx), permute(v.points, idx)
 }
 
 // ranking is one strategy's order of the population, most urgent first.
@@ -224,8 +272,9 @@ type rule struct {
 const (
 	RankCVSS        = "CVSS base score"
 	RankEPSS        = "EPSS"
+	RankExploit     = "public exploit, then CVSS"
 	RankPolicy      = "ctem-policy"
-	RankPolicyEPSS  = "ctem-policy (EPSS-first ranking)"
+	RankPolicyExp   = "ctem-policy + exploit signals"
 	ruleCVSS7       = "CVSS ≥ 7"
 	lookAheadWindow = 90 // days before D in which a CVE's NVD score may postdate D
 )
@@ -238,9 +287,6 @@ var EPSSThresholds = []float64{0.01, 0.05, 0.088, 0.1, 0.2, 0.5}
 var CVSSThresholds = []float64{7, 9, 9.1}
 
 const day = 24 * time.Hour
-
-// likely is the rank of prioritize.Likely.
-var likely = int8(prioritize.Likely.Rank())
 
 // Decision point bits.
 const (
@@ -258,6 +304,9 @@ func Load(epss io.Reader, kev KEV, cv *CVSSTable, opt Options) (*Dataset, error)
 	if cv == nil || kev.Added == nil {
 		return nil, errors.New("backtest: KEV and CVSS tables are required")
 	}
+	if opt.Exploits && !cv.Exploits {
+		return nil, errors.New("backtest: exploit signals asked for, but the CVSS table was read without its exploit flags")
+	}
 	pop := opt.Population
 	if pop == "" {
 		pop = PopulationScored
@@ -274,8 +323,15 @@ func Load(epss io.Reader, kev KEV, cv *CVSSTable, opt Options) (*Dataset, error)
 		}
 		d = opt.Date.UTC().Truncate(day)
 	}
-	ds := &Dataset{Date: d, Model: dd.ModelVersion, Population: pop, Policy: opt.Policy.Version(), kev: kev, cvssRead: opt.CVSSReadOn}
-	dDays := days(d)
+	ds := &Dataset{Date: d, Model: dd.ModelVersion, Population: pop, Policy: opt.Policy.Version(), kev: kev, cvssRead: opt.CVSSReadOn, KEVKnownUntil: d}
+	if k := opt.KEVKnownUntil.UTC().Truncate(day); k.After(d) {
+		ds.KEVKnownUntil = k
+	}
+	ds.views = []*policyView{{name: RankPolicy}}
+	if opt.Exploits {
+		ds.views = append(ds.views, &policyView{name: RankPolicyExp})
+	}
+	knownDays := days(ds.KEVKnownUntil)
 	for sc, err := range er.Scores() {
 		if err != nil {
 			return nil, fmt.Errorf("backtest: EPSS: %w", err)
@@ -284,7 +340,7 @@ func Load(epss io.Reader, kev KEV, cv *CVSSTable, opt Options) (*Dataset, error)
 		added := int32(-1)
 		if t, ok := kev.Added[sc.VulnID]; ok {
 			added = days(t)
-			if added <= dDays {
+			if added <= knownDays {
 				ds.ExcludedKEV++
 				continue
 			}
@@ -309,23 +365,21 @@ func Load(epss io.Reader, kev KEV, cv *CVSSTable, opt Options) (*Dataset, error)
 			}
 			recent = !c.Published.IsZero() && c.Published.After(d.AddDate(0, 0, -lookAheadWindow))
 		}
-		dec := opt.Policy.Score(policyInput(sc, dd, d, c, hasCVSS))
+		in := policyInput(sc, dd, d, c, hasCVSS)
+		ds.views[0].add(opt.Policy.Score(in))
+		if opt.Exploits {
+			m := c.Maturity()
+			ds.exploit = append(ds.exploit, map[string]int8{prioritize.MaturityNone: 0, prioritize.MaturityPoC: 1, prioritize.MaturityWeaponized: 2}[m])
+			if m != prioritize.MaturityNone {
+				in.Exploit = prioritize.Exploit{Maturity: m, Source: "CVSS-BT exploit flags", Date: opt.CVSSReadOn}
+			}
+			ds.views[1].add(opt.Policy.Score(in))
+		}
 		ds.ids = append(ds.ids, sc.VulnID)
 		ds.epss = append(ds.epss, sc.EPSS)
 		ds.cvss = append(ds.cvss, score)
 		ds.added = append(ds.added, added)
 		ds.recent = append(ds.recent, recent)
-		ds.points = append(ds.points, int16(dec.Points))
-		ds.band = append(ds.band, int8(dec.Band.Urgency()))
-		ds.threat = append(ds.threat, int8(dec.ThreatLevel.Rank()))
-		var pt uint8
-		if dec.DecisionPoints.Automatable {
-			pt |= pointA
-		}
-		if dec.DecisionPoints.TechnicalImpact == "total" {
-			pt |= pointTotal
-		}
-		ds.point = append(ds.point, pt)
 	}
 	ds.Size = len(ds.ids)
 	if ds.Size == 0 {
@@ -381,10 +435,12 @@ func (ds *Dataset) sortByID() {
 	ds.cvss = permute(ds.cvss, idx)
 	ds.added = permute(ds.added, idx)
 	ds.recent = permute(ds.recent, idx)
-	ds.points = permute(ds.points, idx)
-	ds.band = permute(ds.band, idx)
-	ds.threat = permute(ds.threat, idx)
-	ds.point = permute(ds.point, idx)
+	if ds.exploit != nil {
+		ds.exploit = permute(ds.exploit, idx)
+	}
+	for _, v := range ds.views {
+		v.permute(idx)
+	}
 }
 
 func permute[T any](s []T, idx []int) []T {
@@ -401,26 +457,6 @@ func permute[T any](s []T, idx []int) []T {
 func (ds *Dataset) rank() {
 	cvss, cvssBits := denseDesc(ds.cvss)
 	epss, epssBits := denseDesc(ds.epss)
-	points := make([]float64, ds.Size)
-	for i, p := range ds.points {
-		points[i] = float64(p)
-	}
-	pts, _ := denseDesc(points)
-
-	// EPSS first, then severity: the "KEV ∪ EPSS, then CVSS" chaining the
-	// reference cites as the policy's prior art, on the policy's inputs.
-	// CVEs the policy rates Likely or Active (EPSS ≥ τ_L) come first, by
-	// threat level then EPSS then CVSS; then every other CVE by CVSS base
-	// score, then EPSS. Key: [rest 1 bit][3 − threat, 2 bits][a][b].
-	w := max(cvssBits, epssBits)
-	first := make([]uint64, ds.Size)
-	for i := range first {
-		if t := ds.threat[i]; t >= likely {
-			first[i] = uint64(3-t)<<(2*w) | epss[i]<<w | cvss[i]
-		} else {
-			first[i] = 1<<(2+2*w) | cvss[i]<<w | epss[i]
-		}
-	}
 
 	cv := ds.newRanking(RankCVSS, "base score ↓ (v3 if any, else v2), ties by CVE id", cvss)
 	for _, t := range CVSSThresholds {
@@ -430,14 +466,40 @@ func (ds *Dataset) rank() {
 	for _, t := range EPSSThresholds {
 		ep.addRule("EPSS ≥ "+fmtNum(t), "EPSS ≥ "+fmtNum(t), false, func(i int32) bool { return ds.epss[i] >= t })
 	}
-	po := ds.newRanking(RankPolicy, "risk points ↓, ties by CVE id", pts)
-	for _, b := range []struct {
-		name string
-		min  int8
-	}{{"P0", 4}, {"P0–P1", 3}, {"P0–P2", 2}} {
-		po.addRule("ctem-policy "+b.name, "band "+b.name, true, func(i int32) bool { return ds.band[i] >= b.min })
+	if ds.exploit != nil {
+		// Weaponized first, then a proof of concept, then none; each by
+		// CVSS then EPSS: the "public exploit" strategy of the reference.
+		key := make([]uint64, ds.Size)
+		for i, e := range ds.exploit {
+			key[i] = uint64(2-e)<<(cvssBits+epssBits) | cvss[i]<<epssBits | epss[i]
+		}
+		ex := ds.newRanking(RankExploit, "weaponized (Metasploit, Nuclei), then PoC (ExploitDB, GitHub), then none; each by CVSS ↓, EPSS ↓; ties by CVE id", key)
+		ex.addRule("weaponized exploit", "Metasploit module or Nuclei template", false, func(i int32) bool { return ds.exploit[i] == 2 })
+		ex.addRule("public exploit", "any of ExploitDB, GitHub PoC, Metasploit, Nuclei", false, func(i int32) bool { return ds.exploit[i] >= 1 })
 	}
-	ds.newRanking(RankPolicyEPSS, "policy threat Likely (EPSS ≥ τ_L) first by EPSS ↓, then the rest by CVSS ↓, EPSS ↓; ties by CVE id", first)
+	for n, v := range ds.views {
+		key := denseDescU64(v.key)
+		po := ds.newRanking(v.name, "the policy's sort key ↓ (band, threat, technical impact, p_eff, CVSS), ties by CVE id", key)
+		for _, b := range []struct {
+			name string
+			min  int8
+		}{{"P0", 4}, {"P0–P1", 3}, {"P0–P2", 2}} {
+			po.addRule(v.name+" "+b.name, "band "+b.name, n == 0, func(i int32) bool { return v.band[i] >= b.min })
+		}
+	}
+}
+
+// denseDescU64 maps keys to dense ranks, 0 for the largest.
+func denseDescU64(keys []uint64) []uint64 {
+	distinct := slices.Clone(keys)
+	slices.Sort(distinct)
+	distinct = slices.Compact(distinct)
+	out := make([]uint64, len(keys))
+	for i, k := range keys {
+		j, _ := slices.BinarySearch(distinct, k)
+		out[i] = uint64(len(distinct) - 1 - j)
+	}
+	return out
 }
 
 // denseDesc maps values to dense ranks, 0 for the largest, and returns the
@@ -565,11 +627,48 @@ func (ds *Dataset) inputNotes(opt Options) []InputNote {
 	}
 	notes = append(notes, cvssNote, InputNote{
 		Input: "ctem policy", Source: ds.Policy, KnownAtD: true,
-		Note: "CVE-level inputs only (EPSS at D, CVSS vector; no KEV, SSVC, exploit or asset data: exposure unknown, default criticality); its thresholds (EPSS 0.1 / 0.01) and tables were chosen in 2026, with hindsight",
-	}, InputNote{
-		Input: "public-exploit signals", Source: "not evaluated", KnownAtD: false,
-		Note: "the only exploit flags at hand (CVSS-BT exploitdb/metasploit/nuclei/poc_github) describe the day the CVSS file was built; no dated exploit source is available",
+		Note: "CVE-level inputs only (EPSS at D, CVSS vector and score; no KEV, SSVC or asset data: exposure unknown, default criticality); its thresholds (EPSS 0.1 / 0.01), overlays and ordering were chosen in 2026, with hindsight, on these same dates",
 	})
+	if ds.exploit == nil {
+		notes = append(notes, InputNote{
+			Input: "public-exploit signals", Source: "not evaluated", KnownAtD: false,
+			Note: "give --exploit-signals to read the CVSS table's exploitdb/poc_github/metasploit/nuclei flags",
+		})
+	} else {
+		n, pos := 0, 0
+		for i, e := range ds.exploit {
+			if e > 0 {
+				n++
+				if ds.added[i] >= 0 {
+					pos++
+				}
+			}
+		}
+		ex := InputNote{Input: "public-exploit signals", Source: orName(opt.CVSSName, "CVSS table") + " (exploitdb, poc_github, metasploit, nuclei)"}
+		switch {
+		case ds.cvssRead.IsZero():
+			ex.Note = "read on an unknown date: flags may postdate D"
+		case ds.cvssRead.After(ds.Date):
+			ex.Note = fmt.Sprintf("read %s, %d days after D: a flag may come from an exploit published after D — look-ahead that favours the exploit strategies and the policy with them",
+				ds.cvssRead.Format("2006-01-02"), int(ds.cvssRead.Sub(ds.Date)/day))
+			if ds.KEVKnownUntil.Before(ds.cvssRead) {
+				ex.Note += "; --exclude-kev-until " + ds.cvssRead.Format("2006-01-02") + " removes the labels that could have prompted one"
+			} else {
+				ex.Note += "; CVEs added to KEV up to then are left out, so no label can have prompted a flag"
+			}
+		default:
+			ex.KnownAtD = true
+			ex.Note = fmt.Sprintf("read %s, before D: known at D but stale — exploits published after it are missing", ds.cvssRead.Format("2006-01-02"))
+		}
+		ex.Note += fmt.Sprintf("; %d population CVEs flagged (%d later-KEV); weaponized = Metasploit or Nuclei, poc = ExploitDB or GitHub", n, pos)
+		notes = append(notes, ex)
+	}
+	if ds.KEVKnownUntil.After(ds.Date) {
+		notes = append(notes, InputNote{
+			Input: "KEV up to " + ds.KEVKnownUntil.Format("2006-01-02") + " (exclusion)", Source: orName(opt.KEVName, "KEV catalog"), KnownAtD: false,
+			Note: "CVEs added to KEV after D but by then are left out of the population and the labels (--exclude-kev-until)",
+		})
+	}
 	return notes
 }
 
@@ -603,6 +702,7 @@ type Evaluation struct {
 
 // Group is the population CVEs with one combination of policy outputs.
 type Group struct {
+	Policy          string  `json:"policy"` // which view: ctem-policy, or + exploit signals
 	Band            string  `json:"band"`
 	Threat          string  `json:"threat"`
 	Automatable     bool    `json:"automatable"`
@@ -814,11 +914,19 @@ func (ds *Dataset) Evaluate(h Horizon) Evaluation {
 }
 
 func (ds *Dataset) groups(pos []bool) []Group {
+	var out []Group
+	for _, v := range ds.views {
+		out = append(out, v.groups(pos)...)
+	}
+	return out
+}
+
+func (v *policyView) groups(pos []bool) []Group {
 	type key struct{ band, threat, point int8 }
 	type count struct{ n, p int }
 	counts := map[key]*count{}
-	for i := range ds.ids {
-		k := key{ds.band[i], ds.threat[i], int8(ds.point[i])}
+	for i := range v.band {
+		k := key{v.band[i], v.threat[i], int8(v.point[i])}
 		c := counts[k]
 		if c == nil {
 			c = &count{}
@@ -834,7 +942,7 @@ func (ds *Dataset) groups(pos []bool) []Group {
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(a, b key) int {
-		return cmp.Or(cmp.Compare(b.band, a.band), cmp.Compare(b.threat, a.threat), cmp.Compare(b.point&pointA, a.point&pointA), cmp.Compare(b.point, a.point))
+		return cmp.Or(cmp.Compare(b.band, a.band), cmp.Compare(b.threat, a.threat), cmp.Compare(b.point&pointTotal, a.point&pointTotal), cmp.Compare(b.point, a.point))
 	})
 	threats := [4]string{"Unlikely", "Possible", "Likely", "Active"}
 	out := make([]Group, 0, len(keys))
@@ -844,7 +952,7 @@ func (ds *Dataset) groups(pos []bool) []Group {
 		if k.point&pointTotal != 0 {
 			ti = "total"
 		}
-		g := Group{Band: "P" + strconv.Itoa(4-int(k.band)), Threat: threats[k.threat], Automatable: k.point&pointA != 0, TechnicalImpact: ti, Size: c.n, Positives: c.p}
+		g := Group{Policy: v.name, Band: "P" + strconv.Itoa(4-int(k.band)), Threat: threats[k.threat], Automatable: k.point&pointA != 0, TechnicalImpact: ti, Size: c.n, Positives: c.p}
 		g.Rate = float64(c.p) / float64(c.n)
 		out = append(out, g)
 	}

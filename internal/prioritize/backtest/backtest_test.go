@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,17 +32,32 @@ import (
 //	12  0.0003  4.3   not A, partial                               -
 //	13  0.2     7.5                                                2024-01-10  excluded (KEV on D)
 //
-// The CVSS file's leaky columns (cvss-bt_score, epss, cisa_kev, exploit
-// flags) are deliberately inconsistent with the base columns: reading any
-// of them would change the results below.
+// The CVSS file's leaky columns (cvss-bt_score, epss, cisa_kev) are
+// deliberately inconsistent with the base columns: reading any of them
+// would change the results below. Its exploit flags (read only with
+// exploit signals) make 02 04 06 weaponized (Metasploit or Nuclei) and
+// 03 08 PoC (ExploitDB or GitHub).
 //
 // Policy with CVE-level inputs (exposure unknown → internal, criticality
 // 3 → mission medium): threat Likely (EPSS ≥ 0.1) for 02 03 04, Possible
-// for 05 06, Unlikely below. Band P1 = Likely ∧ A (03 04); P2 = Likely ∧ ¬A
-// (02) or A (05 06 07 11); P3 = the rest (08 09 12). Risk = round(240 ·
-// p_eff · f_TI), points = tier + round(risk · 0.199): 03 614, 04 603,
-// 02 429, 05 402, 06 401, 07 and 11 400, 08 09 12 200.
-func load(t *testing.T, pop Population) *Dataset {
+// for 05 06, Unlikely below. Band P1 = Likely (02 03 04); P2 = automatable
+// (05 06 07 11) or Possible with total impact (05 06); P3 = the rest (08
+// 09 12). Order within a band: threat, technical impact, exploit code,
+// then p_eff·0.4·0.6: 02 03 (total, EPSS .6 > .3) 04; 05 06 (Possible,
+// EPSS .05 > .02) 11 (Unlikely, total) 07; 08 (total) 09 12 (EPSS .001 >
+// .0003).
+//
+// With exploit signals: 06 (weaponized) becomes Likely → P1 and 08 (PoC,
+// total) Possible → P2; order 02 03 06 (total, exploit code, p_eff .6 .3
+// .1) 04; 08 (Possible, total, exploit code) 05 11 07; 09 12.
+func load(t *testing.T, pop Population) *Dataset { return loadWith(t, pop, false) }
+
+func loadWith(t *testing.T, pop Population, exploits bool) *Dataset {
+	t.Helper()
+	return loadOptions(t, Options{Population: pop, CVSSReadOn: day0("2024-03-04"), Exploits: exploits, EPSSName: "epss.csv", KEVName: "kev.json", CVSSName: "cvss-bt.csv"})
+}
+
+func loadOptions(t *testing.T, opt Options) *Dataset {
 	t.Helper()
 	kf, err := os.Open("testdata/kev.json")
 	if err != nil {
@@ -57,7 +73,11 @@ func load(t *testing.T, pop Population) *Dataset {
 		t.Fatal(err)
 	}
 	defer cf.Close()
-	cv, err := ReadCVSS(cf)
+	read := ReadCVSS
+	if opt.Exploits {
+		read = ReadCVSSWithExploits
+	}
+	cv, err := read(cf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +86,7 @@ func load(t *testing.T, pop Population) *Dataset {
 		t.Fatal(err)
 	}
 	defer ef.Close()
-	ds, err := Load(ef, kev, cv, Options{Population: pop, CVSSReadOn: day0("2024-03-04"), EPSSName: "epss.csv", KEVName: "kev.json", CVSSName: "cvss-bt.csv"})
+	ds, err := Load(ef, kev, cv, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,6 +136,43 @@ func TestReadCVSS(t *testing.T) {
 	}
 }
 
+func TestReadCVSSWithExploits(t *testing.T) {
+	f, err := os.Open("testdata/cvss-bt.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cv, err := ReadCVSSWithExploits(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cv.Exploits || !slices.Contains(cv.Columns, "metasploit") {
+		t.Errorf("exploits %v, columns %v", cv.Exploits, cv.Columns)
+	}
+	for id, want := range map[string]struct {
+		bits     uint8
+		maturity string
+	}{
+		"CVE-2023-0002": {ExploitDB | ExploitPoC | ExploitMSF, prioritize.MaturityWeaponized},
+		"CVE-2023-0003": {ExploitDB, prioritize.MaturityPoC},
+		"CVE-2023-0004": {ExploitMSF, prioritize.MaturityWeaponized},
+		"CVE-2023-0008": {ExploitPoC, prioritize.MaturityPoC},
+		"CVE-2023-0005": {0, prioritize.MaturityNone},
+	} {
+		if got := cv.Scores[id]; got.Exploit != want.bits || got.Maturity() != want.maturity {
+			t.Errorf("%s: bits %04b maturity %s, want %04b %s", id, got.Exploit, got.Maturity(), want.bits, want.maturity)
+		}
+	}
+	for _, tc := range []struct{ name, in, err string }{
+		{"no flags", "cve,cvss_version,base_score,base_vector\nCVE-2020-1,3.1,5,x\n", "lacks the exploitdb column"},
+		{"bad flag", "cve,cvss_version,base_score,base_vector,exploitdb,poc_github,metasploit,nuclei\nCVE-2020-1,3.1,5,x,True,False,yes,False\n", `line 2: CVE-2020-1: metasploit "yes" is not True or False`},
+	} {
+		if _, err := ReadCVSSWithExploits(strings.NewReader(tc.in)); err == nil || !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%s: error %v, want %q", tc.name, err, tc.err)
+		}
+	}
+}
+
 func TestParseHorizon(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
@@ -158,23 +215,34 @@ func TestPopulation(t *testing.T) {
 }
 
 func TestPolicyDecisions(t *testing.T) {
-	ds := load(t, PopulationScored)
-	want := map[string]struct {
-		points int16
-		band   int8
-	}{
-		"CVE-2023-0002": {429, 2}, "CVE-2023-0003": {614, 3}, "CVE-2023-0004": {603, 3}, "CVE-2023-0005": {402, 2},
-		"CVE-2023-0006": {401, 2}, "CVE-2023-0007": {400, 2}, "CVE-2023-0008": {200, 1}, "CVE-2023-0009": {200, 1},
-		"CVE-2023-0011": {400, 2}, "CVE-2023-0012": {200, 1},
-	}
-	for i, id := range ds.ids {
-		w, ok := want[id]
-		if !ok {
-			t.Errorf("%s should not be in the population", id)
-			continue
+	for _, exploits := range []bool{false, true} {
+		ds := loadWith(t, PopulationScored, exploits)
+		v := ds.views[len(ds.views)-1]
+		want := map[string]int8{ // band urgency
+			"CVE-2023-0002": 3, "CVE-2023-0003": 3, "CVE-2023-0004": 3, "CVE-2023-0005": 2,
+			"CVE-2023-0006": 2, "CVE-2023-0007": 2, "CVE-2023-0008": 1, "CVE-2023-0009": 1,
+			"CVE-2023-0011": 2, "CVE-2023-0012": 1,
 		}
-		if ds.points[i] != w.points || ds.band[i] != w.band {
-			t.Errorf("%s: points %d urgency %d, want %d %d", id, ds.points[i], ds.band[i], w.points, w.band)
+		if exploits {
+			want["CVE-2023-0006"], want["CVE-2023-0008"] = 3, 2
+		}
+		for i, id := range ds.ids {
+			w, ok := want[id]
+			if !ok {
+				t.Errorf("%s should not be in the population", id)
+				continue
+			}
+			if v.band[i] != w {
+				t.Errorf("exploits %v: %s: urgency %d, want %d", exploits, id, v.band[i], w)
+			}
+		}
+		// Points never contradict the sort key.
+		for i := range ds.ids {
+			for j := range ds.ids {
+				if v.key[i] > v.key[j] && v.points[i] < v.points[j] {
+					t.Errorf("%s: key above %s, points %d below %d", ds.ids[i], ds.ids[j], v.points[i], v.points[j])
+				}
+			}
 		}
 	}
 }
@@ -194,18 +262,77 @@ func order(ds *Dataset, name string) string {
 }
 
 func TestRankings(t *testing.T) {
-	ds := load(t, PopulationScored)
+	ds := loadWith(t, PopulationScored, true)
 	for name, want := range map[string]string{
-		// Ties by CVE id: 03 05 11 at 9.8; 08 09 at EPSS 0.001; points
-		// 400 (07 11) and 200 (08 09 12).
-		RankCVSS:       "06 03 05 11 02 08 04 09 07 12",
-		RankEPSS:       "02 03 04 05 06 07 08 09 11 12",
-		RankPolicy:     "03 04 02 05 06 07 11 08 09 12",
-		RankPolicyEPSS: "02 03 04 06 05 11 08 09 07 12",
+		// Ties by CVE id: 03 05 11 at 9.8; 08 09 at EPSS 0.001.
+		RankCVSS:   "06 03 05 11 02 08 04 09 07 12",
+		RankEPSS:   "02 03 04 05 06 07 08 09 11 12",
+		RankPolicy: "02 03 04 05 06 11 07 08 09 12",
+		// Weaponized 06 02 04, PoC 03 08, then none; each by CVSS, EPSS.
+		RankExploit:   "06 02 04 03 08 05 11 09 07 12",
+		RankPolicyExp: "02 03 06 04 08 05 11 07 09 12",
 	} {
 		if got := order(ds, name); got != want {
 			t.Errorf("%s: %s, want %s", name, got, want)
 		}
+	}
+	if got := order(load(t, PopulationScored), RankExploit); got != "no ranking "+RankExploit {
+		t.Errorf("exploit ranking without exploit signals: %s", got)
+	}
+}
+
+func TestExploitSignals(t *testing.T) {
+	ds := loadWith(t, PopulationScored, true)
+	ev := ds.Evaluate(NoHorizon) // positives 02 04 06 08
+	want := map[string][2]int{
+		"weaponized exploit": {3, 3}, "public exploit": {5, 4},
+		"ctem-policy P0–P1": {3, 2}, "ctem-policy + exploit signals P0–P1": {4, 3}, "ctem-policy + exploit signals P0–P2": {8, 4},
+	}
+	for _, r := range ev.Rules {
+		if w, ok := want[r.Strategy]; ok {
+			if r.Flagged != w[0] || r.Hits != w[1] {
+				t.Errorf("%s: flagged %d hits %d, want %v", r.Strategy, r.Flagged, r.Hits, w)
+			}
+			delete(want, r.Strategy)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("rules not reported: %v", want)
+	}
+	var note InputNote
+	for _, n := range ds.Inputs() {
+		if n.Input == "public-exploit signals" {
+			note = n
+		}
+	}
+	if note.KnownAtD || !strings.Contains(note.Note, "read 2024-03-04, 54 days after D") || !strings.Contains(note.Note, "5 population CVEs flagged (4 later-KEV)") {
+		t.Errorf("exploit note %+v", note)
+	}
+
+	// Exploit signals need a table read with its flags.
+	cv := &CVSSTable{Scores: map[string]CVSSScore{"CVE-2020-0001": {Version: "3.1", Score: 5}}}
+	kev := KEV{Released: day0("2026-01-01"), Added: map[string]time.Time{}}
+	if _, err := Load(strings.NewReader("#score_date:2025-01-01T00:00:00Z\ncve,epss,percentile\nCVE-2020-0001,0.5,0.9\n"), kev, cv, Options{Exploits: true}); err == nil || !strings.Contains(err.Error(), "without its exploit flags") {
+		t.Errorf("exploits without flags: %v", err)
+	}
+}
+
+// Leaving out the KEV additions up to a later day removes them from the
+// population and the labels.
+func TestExcludeKEVUntil(t *testing.T) {
+	// 08 (added 2024-02-01) and 02 (2024-03-01) were added by 2024-03-04.
+	ds := loadOptions(t, Options{KEVKnownUntil: day0("2024-03-04")})
+	ev := ds.Evaluate(NoHorizon)
+	if ds.Size != 8 || ds.ExcludedKEV != 4 || ev.Positives != 2 || !ds.KEVKnownUntil.Equal(day0("2024-03-04")) {
+		t.Errorf("size %d excluded %d positives %d until %v", ds.Size, ds.ExcludedKEV, ev.Positives, ds.KEVKnownUntil)
+	}
+	r := ds.Report("epss.csv", "cvss-bt.csv")
+	var text strings.Builder
+	if err := WriteText(&text, []Report{r}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "4 in KEV by 2024-03-04") {
+		t.Errorf("header:\n%s", text.String())
 	}
 }
 
@@ -226,11 +353,11 @@ func TestEvaluateRules(t *testing.T) {
 		{PopulationScored, NoHorizon, 6, 5, 4, 0, true, map[string]rr{
 			"CVSS ≥ 7": {7, 4}, "CVSS ≥ 9": {4, 1}, "CVSS ≥ 9.1": {4, 1},
 			"EPSS ≥ 0.01": {5, 3}, "EPSS ≥ 0.05": {4, 2}, "EPSS ≥ 0.088": {3, 2}, "EPSS ≥ 0.1": {3, 2}, "EPSS ≥ 0.2": {2, 1}, "EPSS ≥ 0.5": {1, 1},
-			"ctem-policy P0": {0, 0}, "ctem-policy P0–P1": {2, 1}, "ctem-policy P0–P2": {7, 3},
+			"ctem-policy P0": {0, 0}, "ctem-policy P0–P1": {3, 2}, "ctem-policy P0–P2": {7, 3},
 		}},
 		// 12 months: 04 (added 2025-03-01) is no longer positive.
 		{PopulationScored, TwelveMonths, 5, 4, 3, 0, true, map[string]rr{
-			"CVSS ≥ 7": {7, 3}, "CVSS ≥ 9": {4, 1}, "EPSS ≥ 0.1": {3, 1}, "ctem-policy P0–P1": {2, 0}, "ctem-policy P0–P2": {7, 2},
+			"CVSS ≥ 7": {7, 3}, "CVSS ≥ 9": {4, 1}, "EPSS ≥ 0.1": {3, 1}, "ctem-policy P0–P1": {3, 1}, "ctem-policy P0–P2": {7, 2},
 		}},
 		// Every EPSS CVE: 10 (no CVSS row) is a positive no CVSS rule flags.
 		{PopulationEPSS, NoHorizon, 6, 5, 5, 1, true, map[string]rr{
@@ -285,7 +412,7 @@ func TestEvaluateRankings(t *testing.T) {
 		tie     *Tie
 	}
 	// Budgets: 5% → k = 1, 15% → 2, CVSS ≥ 9.1's effort → 4, policy
-	// P0–P1's → 2, P0–P2's → 7.
+	// P0–P1's → 3, P0–P2's → 7.
 	names := []string{"5%", "15%", "CVSS ≥ 9.1 effort", "ctem-policy P0–P1 effort", "ctem-policy P0–P2 effort"}
 	want := map[string]struct {
 		budgets []budget
@@ -296,21 +423,18 @@ func TestEvaluateRankings(t *testing.T) {
 			// k = 2 cuts the 9.8 tie (03 05 11, no positive) after one.
 			{2, 1, &Tie{Size: 3, Positives: 0, Taken: 1, MinCoverage: 0.25, MaxCoverage: 0.25, MeanCoverage: 0.25}},
 			{4, 1, nil},
-			{2, 1, &Tie{Size: 3, Positives: 0, Taken: 1, MinCoverage: 0.25, MaxCoverage: 0.25, MeanCoverage: 0.25}},
+			{3, 1, &Tie{Size: 3, Positives: 0, Taken: 2, MinCoverage: 0.25, MaxCoverage: 0.25, MeanCoverage: 0.25}},
 			{7, 4, nil},
 		}, Match{Hits: 4, K: 7, Effort: 0.7, Ratio: 1, MeanK: 7}},
 		RankEPSS: {[]budget{
-			{1, 1, nil}, {2, 1, nil}, {4, 2, nil}, {2, 1, nil},
+			{1, 1, nil}, {2, 1, nil}, {4, 2, nil}, {3, 2, nil},
 			// k = 7 takes 08 (positive) of the 08/09 tie at 0.001.
 			{7, 4, &Tie{Size: 2, Positives: 1, Taken: 1, MinCoverage: 0.75, MaxCoverage: 1, MeanCoverage: 0.875}},
 		}, Match{Hits: 4, K: 7, Effort: 0.7, Ratio: 1, MeanK: 7.5}},
 		RankPolicy: {[]budget{
-			{1, 0, nil}, {2, 1, nil}, {4, 2, nil}, {2, 1, nil}, {7, 3, nil},
-		}, // 08 opens the 200-point tie at position 7 (08 09 12): mean K = 7 + 1·(3+1)/(1+1).
-			Match{Hits: 4, K: 8, Effort: 0.8, Ratio: 8.0 / 7, MeanK: 9}},
-		RankPolicyEPSS: {[]budget{
-			{1, 1, nil}, {2, 1, nil}, {4, 3, nil}, {2, 1, nil}, {7, 4, nil},
-		}, Match{Hits: 4, K: 7, Effort: 0.7, Ratio: 1, MeanK: 7}},
+			{1, 1, nil}, {2, 1, nil}, {4, 2, nil}, {3, 2, nil}, {7, 3, nil},
+		}, // 08 is eighth, with a key of its own (no tie).
+			Match{Hits: 4, K: 8, Effort: 0.8, Ratio: 8.0 / 7, MeanK: 8}},
 	}
 	if len(ev.Rankings) != len(want) {
 		t.Fatalf("%d rankings, want %d", len(ev.Rankings), len(want))
@@ -334,11 +458,11 @@ func TestEvaluateRankings(t *testing.T) {
 			t.Errorf("%s: match CVSS ≥ 7 %+v, want %+v", r.Strategy, r.MatchCVSS7, w.match)
 		}
 	}
-	// Paired with EPSS at 15% (k = 2): the policy takes 03 04 (positive
-	// 04), EPSS takes 02 03 (positive 02).
-	p := ev.Rankings[2].Budgets[1].VsEPSS
-	if p == nil || p.OnlyThis != 1 || p.OnlyOther != 1 || p.P != 1 {
-		t.Errorf("policy vs EPSS at 15%%: %+v", p)
+	// Paired with EPSS at P0–P2's effort (k = 7): both take 02 04 06; EPSS
+	// also 08 (first of its tie with 09).
+	p := ev.Rankings[2].Budgets[4].VsEPSS
+	if p == nil || p.OnlyThis != 0 || p.OnlyOther != 1 || p.P != 1 {
+		t.Errorf("policy vs EPSS at P0–P2's effort: %+v", p)
 	}
 	if ev.Rankings[0].Budgets[0].VsCVSS != nil || ev.Rankings[1].Budgets[0].VsEPSS != nil {
 		t.Error("a ranking compared with itself")
@@ -349,15 +473,15 @@ func TestGroups(t *testing.T) {
 	ds := load(t, PopulationScored)
 	got := ds.Evaluate(NoHorizon).Groups
 	g := func(band, threat string, a bool, ti string, n, p int) Group {
-		return Group{Band: band, Threat: threat, Automatable: a, TechnicalImpact: ti, Size: n, Positives: p, Rate: float64(p) / float64(n)}
+		return Group{Policy: RankPolicy, Band: band, Threat: threat, Automatable: a, TechnicalImpact: ti, Size: n, Positives: p, Rate: float64(p) / float64(n)}
 	}
 	want := []Group{
-		g("P1", "Likely", true, "total", 1, 0),   // 03
-		g("P1", "Likely", true, "partial", 1, 1), // 04
-		g("P2", "Likely", false, "total", 1, 1),  // 02
-		g("P2", "Possible", true, "total", 2, 1), // 05 06
-		g("P2", "Unlikely", true, "total", 1, 0), // 11
-		g("P2", "Unlikely", true, "partial", 1, 0),
+		g("P1", "Likely", true, "total", 1, 0),      // 03
+		g("P1", "Likely", false, "total", 1, 1),     // 02
+		g("P1", "Likely", true, "partial", 1, 1),    // 04
+		g("P2", "Possible", true, "total", 2, 1),    // 05 06
+		g("P2", "Unlikely", true, "total", 1, 0),    // 11
+		g("P2", "Unlikely", true, "partial", 1, 0),  // 07
 		g("P3", "Unlikely", false, "total", 1, 1),   // 08
 		g("P3", "Unlikely", false, "partial", 2, 0), // 09 12
 	}
@@ -465,7 +589,7 @@ func TestReport(t *testing.T) {
 	for _, want := range []string{
 		"population (scored): 13 EPSS rows − 2 in KEV at D − 1 without a CVSS row = 10 CVEs",
 		"6 added, 5 in the EPSS file, 4 in the population",
-		"CVSS ≥ 7", "ctem-policy (EPSS-first ranking)", "NOT known at D",
+		"CVSS ≥ 7", "ctem-policy P0–P1", "NOT known at D",
 	} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text output lacks %q:\n%s", want, text.String())

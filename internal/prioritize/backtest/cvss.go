@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ctemhq/ctem/internal/prioritize"
 )
 
 // CVSSScore is one CVE's NVD base score: the severity baseline of the
@@ -21,6 +23,31 @@ type CVSSScore struct {
 	Score     float64   // base score
 	Vector    string    // base vector
 	Published time.Time // CVE publication date (zero when the file has none)
+	// Exploit is the public-exploit flags (ExploitDB … Nuclei bits), read
+	// only by ReadCVSSWithExploits.
+	Exploit uint8
+}
+
+// Public-exploit flags of the CVSS-BT dataset, as CVSSScore.Exploit bits.
+const (
+	ExploitDB     = 1 << iota // an ExploitDB entry
+	ExploitPoC                // a proof of concept on GitHub (PoC-in-GitHub)
+	ExploitMSF                // a Metasploit module
+	ExploitNuclei             // a Nuclei template
+)
+
+// Maturity is the exploit maturity the flags say: weaponized for a
+// Metasploit module or a Nuclei template (ready-made, automatable
+// tooling), poc for an ExploitDB entry or a GitHub proof of concept,
+// none otherwise. The values are prioritize's.
+func (s CVSSScore) Maturity() string {
+	switch {
+	case s.Exploit&(ExploitMSF|ExploitNuclei) != 0:
+		return prioritize.MaturityWeaponized
+	case s.Exploit&(ExploitDB|ExploitPoC) != 0:
+		return prioritize.MaturityPoC
+	}
+	return prioritize.MaturityNone
 }
 
 // V3 reports whether the score is a CVSS v3.x score.
@@ -34,14 +61,21 @@ type CVSSTable struct {
 	// Columns are the columns read; every other column of the file is
 	// skipped without being parsed.
 	Columns []string
+	// Exploits: the exploit flag columns were read (ReadCVSSWithExploits).
+	Exploits bool
 }
 
 // The only columns ReadCVSS reads. The CVSS-BT dataset (t0sche/cvss-bt)
 // also has cvss-bt_score/_severity/_vector (a temporal score from exploit
 // evidence), epss, cisa_kev, vulncheck_kev, exploitdb, metasploit, nuclei
 // and poc_github: they describe the day the file was built and would leak
-// later knowledge into a backtest dated before it, so they are never read.
+// later knowledge into a backtest dated before it, so they are never read —
+// except the four exploit flags by ReadCVSSWithExploits, which the report
+// then names as an input read on the file's date.
 var cvssColumns = []string{"cve", "cvss_version", "base_score", "base_vector", "published_date"}
+
+// exploitColumns are the public-exploit flag columns, in Exploit bit order.
+var exploitColumns = []string{"exploitdb", "poc_github", "metasploit", "nuclei"}
 
 // ReadCVSS streams a CSV (plain or gzip'd) with the columns cve,
 // cvss_version, base_score and base_vector (published_date optional) — the
@@ -49,7 +83,15 @@ var cvssColumns = []string{"cve", "cvss_version", "base_score", "base_vector", "
 // those columns are read: a CVSS-BT file's temporal score and exploit,
 // EPSS and KEV flags are ignored (see cvssColumns). A row without a base
 // score is skipped; a CVE listed twice is an error.
-func ReadCVSS(r io.Reader) (*CVSSTable, error) {
+func ReadCVSS(r io.Reader) (*CVSSTable, error) { return readCVSS(r, false) }
+
+// ReadCVSSWithExploits is ReadCVSS that also reads the CVSS-BT exploit
+// flags exploitdb, poc_github, metasploit and nuclei ("True"/"False") into
+// CVSSScore.Exploit. They describe the day the file was built: a backtest
+// dated before that day must say so (see Options.Exploits).
+func ReadCVSSWithExploits(r io.Reader) (*CVSSTable, error) { return readCVSS(r, true) }
+
+func readCVSS(r io.Reader, exploits bool) (*CVSSTable, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var in io.Reader = br
 	if head, _ := br.Peek(2); bytes.Equal(head, []byte{0x1f, 0x8b}) {
@@ -80,9 +122,28 @@ func ReadCVSS(r io.Reader) (*CVSSTable, error) {
 			return nil, fmt.Errorf("cvss: header lacks the %s column (want %s)", need, strings.Join(cvssColumns[:4], ","))
 		}
 	}
-	t := &CVSSTable{Scores: make(map[string]CVSSScore, 1<<18)}
+	t := &CVSSTable{Scores: make(map[string]CVSSScore, 1<<18), Exploits: exploits}
 	for _, c := range cvssColumns {
 		if _, ok := col[c]; ok {
+			t.Columns = append(t.Columns, c)
+		}
+	}
+	var flagCol []int
+	if exploits {
+		for i, h := range header {
+			h = strings.ToLower(strings.TrimSpace(h))
+			for _, want := range exploitColumns {
+				if h == want {
+					col[h] = i
+				}
+			}
+		}
+		for _, c := range exploitColumns {
+			i, ok := col[c]
+			if !ok {
+				return nil, fmt.Errorf("cvss: header lacks the %s column (want %s for exploit signals)", c, strings.Join(exploitColumns, ","))
+			}
+			flagCol = append(flagCol, i)
 			t.Columns = append(t.Columns, c)
 		}
 	}
@@ -122,6 +183,15 @@ func ReadCVSS(r io.Reader) (*CVSSTable, error) {
 				if sc.Published, err = parseDay(p); err != nil {
 					return nil, fmt.Errorf("cvss: line %d: %s: published_date %q: %v", line, id, p, err)
 				}
+			}
+		}
+		for bit, i := range flagCol {
+			switch v := strings.TrimSpace(rec[i]); {
+			case strings.EqualFold(v, "true"):
+				sc.Exploit |= 1 << bit
+			case strings.EqualFold(v, "false"), v == "":
+			default:
+				return nil, fmt.Errorf("cvss: line %d: %s: %s %q is not True or False", line, id, exploitColumns[bit], v)
 			}
 		}
 		if _, dup := t.Scores[id]; dup {

@@ -28,7 +28,7 @@ func TestRealFeeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cv, err := ReadCVSS(open(t, "cvss/cvss-bt-2024-03-04.csv.gz"))
+	cv, err := ReadCVSSWithExploits(open(t, "cvss/cvss-bt-2024-03-04.csv.gz"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestRealFeeds(t *testing.T) {
 		{"2026-01-30", 313089, 161, 60, 26, 18, -1, -1},
 	} {
 		t.Run(tc.date, func(t *testing.T) {
-			ds, err := Load(open(t, "epss/epss_scores-"+tc.date+".csv.gz"), kev, cv, Options{CVSSReadOn: day0("2024-03-04")})
+			ds, err := Load(open(t, "epss/epss_scores-"+tc.date+".csv.gz"), kev, cv, Options{CVSSReadOn: day0("2024-03-04"), Exploits: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -131,6 +131,17 @@ func checkReference(t *testing.T, ds *Dataset, all Evaluation) {
 	check("EPSS at CVSS ≥ 9.1's effort (48.5 %)", at[RankEPSS]["CVSS ≥ 9.1 effort"].Hits, 64)
 	if tie := at[RankCVSS]["5%"].Tie; tie == nil || tie.Size != 19622 || tie.Positives != 35 {
 		t.Errorf("CVSS at 5 %%: tie %+v, want the 19,622 CVEs at 9.8 (35 positives)", tie)
+	}
+	// ctem's policy, as documented in docs/backtest.md: level with EPSS
+	// at 5 %, ahead at 15 %; with exploit signals (read 2024-03-04, after
+	// D) ahead of both at every budget, significantly against EPSS.
+	check("policy at 5 %", at[RankPolicy]["5%"].Hits, 51)
+	check("policy at 15 %", at[RankPolicy]["15%"].Hits, 69)
+	check("policy + exploits at 5 %", at[RankPolicyExp]["5%"].Hits, 63)
+	check("policy + exploits at 15 %", at[RankPolicyExp]["15%"].Hits, 88)
+	check("policy + exploits at CVSS ≥ 9.1's effort", at[RankPolicyExp]["CVSS ≥ 9.1 effort"].Hits, 88)
+	if p := at[RankPolicyExp]["15%"].VsEPSS; p == nil || p.P >= 0.001 {
+		t.Errorf("policy + exploits vs EPSS at 15 %%: %+v, want p < 0.001", p)
 	}
 	for _, tc := range []struct {
 		hits int

@@ -22,6 +22,7 @@ type Report struct {
 	Population  Population   `json:"population"`
 	EPSSRows    int          `json:"epss_rows"`
 	ExcludedKEV int          `json:"excluded_kev_at_d"`
+	KEVKnownTo  string       `json:"kev_excluded_until"`         // last dateAdded excluded: D, or --exclude-kev-until
 	NoCVSS      int          `json:"excluded_no_cvss,omitempty"` // PopulationScored
 	WithoutCVSS int          `json:"without_cvss,omitempty"`     // PopulationEPSS
 	Size        int          `json:"population_size"`
@@ -41,7 +42,7 @@ func (ds *Dataset) Report(epssFile, cvssFile string, horizons ...Horizon) Report
 		Date: ds.Date.Format("2006-01-02"), EPSSModel: ds.Model, EPSSFile: epssFile,
 		KEVCatalog: ds.kev.Version, KEVReleased: ds.kev.Released.Format("2006-01-02"), CVSSFile: cvssFile,
 		Policy: ds.Policy, Population: ds.Population, EPSSRows: ds.EPSSRows, ExcludedKEV: ds.ExcludedKEV,
-		NoCVSS: ds.ExcludedNoCVSS, WithoutCVSS: ds.WithoutCVSS, Size: ds.Size, V3: ds.V3, Inputs: ds.Inputs(),
+		KEVKnownTo: ds.KEVKnownUntil.Format("2006-01-02"), NoCVSS: ds.ExcludedNoCVSS, WithoutCVSS: ds.WithoutCVSS, Size: ds.Size, V3: ds.V3, Inputs: ds.Inputs(),
 	}
 	for _, h := range horizons {
 		r.Evaluations = append(r.Evaluations, ds.Evaluate(h))
@@ -77,7 +78,11 @@ func thousands(n int) string {
 
 func (r *Report) header() []string {
 	lines := []string{fmt.Sprintf("EPSS %s (model %s) · KEV %s (released %s) · policy %s", r.Date, orDash(r.EPSSModel), r.KEVCatalog, r.KEVReleased, r.Policy)}
-	pop := fmt.Sprintf("population (%s): %s EPSS rows − %s in KEV at D", r.Population, thousands(r.EPSSRows), thousands(r.ExcludedKEV))
+	at := "at D"
+	if r.KEVKnownTo != "" && r.KEVKnownTo != r.Date {
+		at = "by " + r.KEVKnownTo
+	}
+	pop := fmt.Sprintf("population (%s): %s EPSS rows − %s in KEV %s", r.Population, thousands(r.EPSSRows), thousands(r.ExcludedKEV), at)
 	if r.NoCVSS > 0 {
 		pop += " − " + thousands(r.NoCVSS) + " without a CVSS row"
 	}
@@ -177,9 +182,9 @@ func WriteText(w io.Writer, reports []Report) error {
 			tw.Flush()
 			fmt.Fprintln(w)
 			tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "POLICY BAND\tTHREAT\tAUTOMATABLE\tTECHNICAL IMPACT\tCVES\tLATER-KEV\tRATE")
+			fmt.Fprintln(tw, "POLICY\tBAND\tTHREAT\tTECHNICAL IMPACT\tAUTOMATABLE\tCVES\tLATER-KEV\tRATE")
 			for _, g := range e.Groups {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", g.Band, g.Threat, yesNo(g.Automatable), g.TechnicalImpact, thousands(g.Size), g.Positives, pct(g.Rate, 3))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", g.Policy, g.Band, g.Threat, g.TechnicalImpact, yesNo(g.Automatable), thousands(g.Size), g.Positives, pct(g.Rate, 3))
 			}
 			tw.Flush()
 		}
@@ -227,10 +232,10 @@ func WriteMarkdown(w io.Writer, reports []Report) error {
 				fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", rr.Strategy, pct(m.Effort, 2), thousands(m.K), strconv.FormatFloat(m.Ratio, 'f', 3, 64), thousands(int(m.MeanK+0.5)))
 			}
 			fmt.Fprintln(w)
-			fmt.Fprintln(w, "| policy band | threat | automatable | technical impact | CVEs | later-KEV | rate |")
-			fmt.Fprintln(w, "|---|---|---|---|---:|---:|---:|")
+			fmt.Fprintln(w, "| policy | band | threat | technical impact | automatable | CVEs | later-KEV | rate |")
+			fmt.Fprintln(w, "|---|---|---|---|---|---:|---:|---:|")
 			for _, g := range e.Groups {
-				fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %d | %s |\n", g.Band, g.Threat, yesNo(g.Automatable), g.TechnicalImpact, thousands(g.Size), g.Positives, pct(g.Rate, 3))
+				fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %d | %s |\n", g.Policy, g.Band, g.Threat, g.TechnicalImpact, yesNo(g.Automatable), thousands(g.Size), g.Positives, pct(g.Rate, 3))
 			}
 		}
 		fmt.Fprintln(w)
