@@ -254,7 +254,7 @@ func csvRow(c columns, rec []string, m *merger, seenAssets map[string]bool) erro
 	} else {
 		e.web = false
 	}
-	o := e.observation(asset)
+	o := e.observation(asset, m.cvss)
 	return m.add(mergeKey(key, &o), o)
 }
 

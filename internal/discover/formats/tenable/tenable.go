@@ -15,7 +15,6 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/ctemhq/ctem/internal/discover/formats/internal/xmlx"
@@ -175,7 +174,7 @@ func (e *entry) findingKind() model.FindingKind {
 	return model.KindVulnerability
 }
 
-func (e *entry) observation(asset report.AssetRef) report.Observation {
+func (e *entry) observation(asset report.AssetRef, cvss *report.CVSSCache) report.Observation {
 	f := model.Finding{
 		Kind:     e.findingKind(),
 		Title:    strings.TrimSpace(e.title),
@@ -202,7 +201,7 @@ func (e *entry) observation(asset report.AssetRef) report.Observation {
 	f.VulnID, f.Aliases = report.VulnIDs(e.cves...)
 	f.CWEs = append(f.CWEs, e.cwes...)
 	for _, v := range e.vectors {
-		report.AddCVSS(&f, normalizeVector(v))
+		cvss.Add(&f, normalizeVector(v))
 	}
 	syn := strings.TrimSpace(e.synopsis)
 	desc := strings.TrimSpace(e.description)
@@ -555,29 +554,41 @@ func assetKey(a report.AssetRef) string {
 // counts a vulnerability instance per (asset, plugin, port, protocol); so do
 // we. Observations wait in first-seen order until flushed; past maxPending the
 // oldest are emitted early, which keeps memory flat on huge exports at the
-// cost of a rare late duplicate being emitted separately.
+// cost of a rare late duplicate being emitted separately. One merger serves
+// a whole report; it also holds the report's parsed CVSS vectors.
 type merger struct {
 	sink    report.Sink
-	order   []string
-	pending map[string]*report.Observation
+	order   []mergeKeyT // order[head:] wait, oldest first
+	head    int
+	pending map[mergeKeyT]*report.Observation
+	cvss    *report.CVSSCache
 }
 
 func newMerger(sink report.Sink) *merger {
-	return &merger{sink: sink, pending: map[string]*report.Observation{}}
+	return &merger{sink: sink, pending: map[mergeKeyT]*report.Observation{}, cvss: &report.CVSSCache{}}
 }
 
-func mergeKey(asset string, o *report.Observation) string {
-	return asset + "\x00" + o.ToolID + "\x00" + strconv.Itoa(o.Finding.Location.Port) + "\x00" + o.Finding.Location.Protocol
+// mergeKeyT is what makes two results one: the asset (for the CSV exports,
+// whose rows of all assets share a merger), the tool id, port and protocol.
+type mergeKeyT struct {
+	asset    string
+	toolID   string
+	port     int
+	protocol string
 }
 
-func (m *merger) add(key string, o report.Observation) error {
+func mergeKey(asset string, o *report.Observation) mergeKeyT {
+	return mergeKeyT{asset, o.ToolID, o.Finding.Location.Port, o.Finding.Location.Protocol}
+}
+
+func (m *merger) add(key mergeKeyT, o report.Observation) error {
 	if p, ok := m.pending[key]; ok {
-		mergeInto(p, &o)
+		mergeInto(p, &o, m.cvss)
 		return nil
 	}
 	m.pending[key] = &o
 	m.order = append(m.order, key)
-	for len(m.order) > maxPending {
+	for len(m.order)-m.head > maxPending {
 		if err := m.emitFirst(); err != nil {
 			return err
 		}
@@ -586,24 +597,33 @@ func (m *merger) add(key string, o report.Observation) error {
 }
 
 func (m *merger) emitFirst() error {
-	k := m.order[0]
-	m.order = m.order[1:]
+	k := m.order[m.head]
+	m.order[m.head] = mergeKeyT{}
+	m.head++
+	switch {
+	case m.head == len(m.order):
+		m.order, m.head = m.order[:0], 0
+	case m.head >= 4096 && m.head*2 >= len(m.order):
+		// Reuse the emitted half rather than let order grow with the report.
+		n := copy(m.order, m.order[m.head:])
+		clear(m.order[n:])
+		m.order, m.head = m.order[:n], 0
+	}
 	o := m.pending[k]
 	delete(m.pending, k)
 	return m.sink.Observe(*o)
 }
 
 func (m *merger) flush() error {
-	for len(m.order) > 0 {
+	for len(m.order) > m.head {
 		if err := m.emitFirst(); err != nil {
 			return err
 		}
 	}
-	m.order = nil
 	return nil
 }
 
-func mergeInto(p, o *report.Observation) {
+func mergeInto(p, o *report.Observation, cvss *report.CVSSCache) {
 	if o.Finding.Severity.Rank() > p.Finding.Severity.Rank() {
 		p.Finding.Severity = o.Finding.Severity
 		p.ToolSeverity = o.ToolSeverity
@@ -621,7 +641,7 @@ func mergeInto(p, o *report.Observation) {
 		p.Finding.CWEs = appendInt(p.Finding.CWEs, n)
 	}
 	for _, c := range o.Finding.CVSS {
-		report.AddCVSS(&p.Finding, c.Vector)
+		cvss.Add(&p.Finding, c.Vector)
 	}
 	for _, r := range o.Finding.References {
 		if !slices.Contains(p.Finding.References, r) {

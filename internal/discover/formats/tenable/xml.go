@@ -1,10 +1,11 @@
 package tenable
 
 import (
+	"bytes"
 	"context"
-	"encoding/xml"
 	"errors"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,28 +15,26 @@ import (
 )
 
 type xTag struct {
-	Name  string `xml:"name,attr"`
-	Value string `xml:",chardata"`
+	Name  string
+	Value string
 }
 
-type xHostProperties struct {
-	Tags []xTag `xml:"tag"`
-}
-
+// xChild is one child element of a ReportItem: its local name and the text
+// directly inside it.
 type xChild struct {
-	XMLName xml.Name
-	Value   string `xml:",chardata"`
+	Local string
+	Value string
 }
 
 type xItem struct {
-	Port     string   `xml:"port,attr"`
-	SvcName  string   `xml:"svc_name,attr"`
-	Protocol string   `xml:"protocol,attr"`
-	Severity string   `xml:"severity,attr"`
-	PluginID string   `xml:"pluginID,attr"`
-	Name     string   `xml:"pluginName,attr"`
-	Family   string   `xml:"pluginFamily,attr"`
-	Children []xChild `xml:",any"`
+	Port     string
+	SvcName  string
+	Protocol string
+	Severity string
+	PluginID string
+	Name     string
+	Family   string
+	Children []xChild
 }
 
 // hostState is the ReportHost being read. Nessus writes HostProperties
@@ -51,69 +50,87 @@ type hostState struct {
 	merge   *merger
 }
 
+// maxShared bounds the text an xmlParser shares between results (see
+// xmlx.Interner).
+const maxShared = 16 << 20
+
+// xmlParser reads a .nessus document with xmlx.Scanner, a tokenizer that
+// hands out byte slices: a report of a million results repeats the same
+// plugin texts on every host, and sharing them (rather than copying each
+// into a new string) is most of what makes the parse fast.
+type xmlParser struct {
+	sc       *xmlx.Scanner
+	shared   *xmlx.Interner
+	text     []byte   // scratch for element text
+	children []xChild // scratch for the children of the item being read
+}
+
 func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
-	dec := xmlx.NewDecoder(r)
+	p := &xmlParser{sc: xmlx.NewScanner(r), shared: xmlx.NewInterner(maxShared)}
+	// Each host's results are flushed when it ends: one merger serves all.
+	merge := newMerger(sink)
+	sc := p.sc
 	sawRoot := false
 	reportIsWAS := false
 	var host *hostState
 	items := 0
 	for {
-		tok, err := dec.Token()
+		kind, err := sc.Next()
 		if errors.Is(err, io.EOF) {
 			if !sawRoot {
-				return report.Errorf(dec.InputOffset(), "no <NessusClientData_v2> element: not a Nessus v2 report")
+				return report.Errorf(sc.Offset(), "no <NessusClientData_v2> element: not a Nessus v2 report")
 			}
 			return nil
 		}
 		if err != nil {
-			return xmlx.ReadError(dec, "Nessus XML", err)
+			return sc.ReadError("Nessus XML", err)
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
+		switch kind {
+		case xmlx.StartTag:
 			if !sawRoot {
-				if t.Name.Local != "NessusClientData_v2" {
-					return xmlx.Errorf(dec, "expected <NessusClientData_v2> root element, found <%s>", t.Name.Local)
+				if string(sc.Name()) != "NessusClientData_v2" {
+					return sc.Errorf("expected <NessusClientData_v2> root element, found <%s>", sc.Name())
 				}
 				sawRoot = true
 				continue
 			}
-			switch t.Name.Local {
+			switch string(sc.Name()) {
 			case "Policy":
 				// Scan settings: large and of no use for findings.
-				if err := dec.Skip(); err != nil {
-					return xmlx.ReadError(dec, "Nessus XML", err)
+				if err := sc.Skip(); err != nil {
+					return sc.ReadError("Nessus XML", err)
 				}
 			case "Report":
-				reportIsWAS = strings.EqualFold(xmlx.Attr(t, "type"), "was")
+				reportIsWAS = strings.EqualFold(string(sc.Attr("type")), "was")
 			case "ReportHost":
 				if host != nil {
-					return xmlx.Errorf(dec, "nested <ReportHost>")
+					return sc.Errorf("nested <ReportHost>")
 				}
-				host = &hostState{name: strings.TrimSpace(xmlx.Attr(t, "name")), web: reportIsWAS, merge: newMerger(sink)}
+				host = &hostState{name: strings.TrimSpace(string(sc.Attr("name"))), web: reportIsWAS, merge: merge}
 			case "HostProperties":
 				if host == nil || host.known {
-					if err := dec.Skip(); err != nil {
-						return xmlx.ReadError(dec, "Nessus XML", err)
+					if err := sc.Skip(); err != nil {
+						return sc.ReadError("Nessus XML", err)
 					}
 					continue
 				}
-				var hp xHostProperties
-				if err := dec.DecodeElement(&hp, &t); err != nil {
-					return xmlx.ReadError(dec, "Nessus XML", err)
+				tags, err := p.hostProperties()
+				if err != nil {
+					return sc.ReadError("Nessus XML", err)
 				}
-				if err := host.resolve(hp.Tags, sink); err != nil {
+				if err := host.resolve(tags, sink); err != nil {
 					return err
 				}
 			case "ReportItem":
 				if host == nil {
-					if err := dec.Skip(); err != nil {
-						return xmlx.ReadError(dec, "Nessus XML", err)
+					if err := sc.Skip(); err != nil {
+						return sc.ReadError("Nessus XML", err)
 					}
 					continue
 				}
-				it, err := decodeItem(dec, t)
+				it, err := p.item()
 				if err != nil {
-					return xmlx.ReadError(dec, "Nessus XML", err)
+					return sc.ReadError("Nessus XML", err)
 				}
 				items++
 				if items%256 == 0 {
@@ -122,6 +139,8 @@ func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
 					}
 				}
 				if !host.known {
+					// it.Children is scratch space, reused by the next item.
+					it.Children = slices.Clone(it.Children)
 					host.waiting = append(host.waiting, it)
 					continue
 				}
@@ -129,8 +148,8 @@ func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
 					return err
 				}
 			}
-		case xml.EndElement:
-			if t.Name.Local == "ReportHost" && host != nil {
+		case xmlx.EndTag:
+			if string(sc.Name()) == "ReportHost" && host != nil {
 				if !host.known {
 					if err := host.resolve(nil, sink); err != nil {
 						return err
@@ -143,6 +162,32 @@ func parseXML(ctx context.Context, r io.Reader, sink report.Sink) error {
 			}
 		}
 	}
+}
+
+// hostProperties reads the <tag name="...">value</tag> children of the
+// HostProperties element just started, as xml.Unmarshal into
+// struct{ Tags []struct{ Name string `xml:"name,attr"`; Value string
+// `xml:",chardata"` } `xml:"tag"` } would.
+func (p *xmlParser) hostProperties() ([]xTag, error) {
+	sc := p.sc
+	var tags []xTag
+	err := sc.EachChild(func() error {
+		if string(sc.Name()) != "tag" {
+			return sc.Skip()
+		}
+		var t xTag
+		for _, a := range sc.Attrs() {
+			if string(a.Local) == "name" {
+				t.Name = p.shared.String(a.Value)
+			}
+		}
+		var err error
+		p.text, err = sc.AppendText(p.text[:0])
+		t.Value = string(p.text)
+		tags = append(tags, t)
+		return err
+	})
+	return tags, err
 }
 
 // resolve builds the host's asset from its properties (HostProperties tags),
@@ -207,6 +252,48 @@ func (h *hostState) resolve(tags []xTag, sink report.Sink) error {
 	return nil
 }
 
+// itemField names the ReportItem children hostState.item reads, "" for
+// the others (of which real reports have dozens per item: dates, script
+// versions, exploitability flags). Keep it in step with hostState.item.
+func itemField(name []byte) string {
+	switch string(name) {
+	case "risk_factor":
+		return "risk_factor"
+	case "synopsis":
+		return "synopsis"
+	case "description":
+		return "description"
+	case "solution":
+		return "solution"
+	case "plugin_output":
+		return "plugin_output"
+	case "see_also":
+		return "see_also"
+	case "cve":
+		return "cve"
+	case "cwe":
+		return "cwe"
+	case "xref":
+		return "xref"
+	case "cvss3_vector":
+		return "cvss3_vector"
+	case "cvss_vector":
+		return "cvss_vector"
+	case "cvss4_vector":
+		return "cvss4_vector"
+	case "cvss3_base_score":
+		return "cvss3_base_score"
+	case "cpe":
+		return "cpe"
+	case "plugin_name":
+		return "plugin_name"
+	}
+	if bytes.HasPrefix(name, []byte("compliance-")) {
+		return string(name)
+	}
+	return ""
+}
+
 func (h *hostState) item(it *xItem) error {
 	if h.skip {
 		return nil
@@ -226,14 +313,17 @@ func (h *hostState) item(it *xItem) error {
 	e.severity = severityWord(it.Severity)
 	e.toolSeverity = it.Severity
 	var cvss3Score string
-	compliance := map[string]string{}
+	var compliance map[string]string
 	for _, c := range it.Children {
 		v := strings.TrimSpace(c.Value)
 		if v == "" {
 			continue
 		}
-		local := c.XMLName.Local
+		local := c.Local
 		if strings.HasPrefix(local, "compliance-") {
+			if compliance == nil {
+				compliance = map[string]string{}
+			}
 			compliance[local] = v
 			continue
 		}
@@ -292,7 +382,7 @@ func (h *hostState) item(it *xItem) error {
 		e.url = h.asset.Name
 		e.protocol = scheme(e.url)
 	}
-	o := e.observation(h.asset)
+	o := e.observation(h.asset, h.merge.cvss)
 	return h.merge.add(mergeKey("", &o), o)
 }
 
@@ -359,70 +449,51 @@ func scheme(u string) string {
 	return ""
 }
 
-// decodeItem reads one <ReportItem>: its attributes and its children's
-// text. Hand-written rather than DecodeElement, whose reflection dominates
-// the parse of reports with millions of items; the decoder still checks
-// that the document is well formed.
-func decodeItem(dec *xml.Decoder, start xml.StartElement) (xItem, error) {
+// item reads the ReportItem just started: its attributes (the last of a
+// name wins, as with xml.Unmarshal) and its children's text. The texts a
+// plugin writes the same on every host are shared; plugin output, which
+// differs from host to host, is not. it.Children is only valid until the
+// next call.
+func (p *xmlParser) item() (xItem, error) {
+	sc := p.sc
 	var it xItem
-	for _, a := range start.Attr {
-		switch a.Name.Local {
+	for _, a := range sc.Attrs() {
+		switch string(a.Local) {
 		case "port":
-			it.Port = a.Value
+			it.Port = p.shared.String(a.Value)
 		case "svc_name":
-			it.SvcName = a.Value
+			it.SvcName = p.shared.String(a.Value)
 		case "protocol":
-			it.Protocol = a.Value
+			it.Protocol = p.shared.String(a.Value)
 		case "severity":
-			it.Severity = a.Value
+			it.Severity = p.shared.String(a.Value)
 		case "pluginID":
-			it.PluginID = a.Value
+			it.PluginID = p.shared.String(a.Value)
 		case "pluginName":
-			it.Name = a.Value
+			it.Name = p.shared.String(a.Value)
 		case "pluginFamily":
-			it.Family = a.Value
+			it.Family = p.shared.String(a.Value)
 		}
 	}
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return it, err
+	children := p.children[:0]
+	err := sc.EachChild(func() error {
+		local := itemField(sc.Name())
+		if local == "" {
+			// Read past what hostState.item has no use for.
+			return sc.Skip()
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			text, err := elementText(dec)
-			if err != nil {
-				return it, err
-			}
-			it.Children = append(it.Children, xChild{XMLName: t.Name, Value: text})
-		case xml.EndElement:
-			return it, nil
+		var err error
+		p.text, err = sc.AppendText(p.text[:0])
+		var v string
+		if local == "plugin_output" {
+			v = string(p.text)
+		} else {
+			v = p.shared.String(p.text)
 		}
-	}
-}
-
-// elementText returns the character data directly inside the element just
-// started (as `xml:",chardata"` does) and consumes it to its end.
-func elementText(dec *xml.Decoder) (string, error) {
-	var b strings.Builder
-	depth := 0
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return "", err
-		}
-		switch t := tok.(type) {
-		case xml.CharData:
-			if depth == 0 {
-				b.Write(t)
-			}
-		case xml.StartElement:
-			depth++
-		case xml.EndElement:
-			if depth == 0 {
-				return b.String(), nil
-			}
-			depth--
-		}
-	}
+		children = append(children, xChild{Local: local, Value: v})
+		return err
+	})
+	p.children = children[:0]
+	it.Children = children
+	return it, err
 }

@@ -118,6 +118,24 @@ func (r *Recorder) Observe(o report.Observation) error {
 	return nil
 }
 
+// Counter is a Sink that counts and keeps nothing, for benchmarks that
+// measure a parser alone.
+type Counter struct{ Assets, Observations int }
+
+// Asset counts an asset.
+func (c *Counter) Asset(report.AssetRef) error { c.Assets++; return nil }
+
+// Observe counts an observation.
+func (c *Counter) Observe(report.Observation) error { c.Observations++; return nil }
+
+// ReportRate adds findings/s and ns/finding to a benchmark's results, for a
+// benchmark whose every iteration parses perOp findings.
+func ReportRate(b *testing.B, perOp int) {
+	n := float64(perOp) * float64(b.N)
+	b.ReportMetric(n/b.Elapsed().Seconds(), "findings/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/finding")
+}
+
 // ParseFile parses a file with f and returns what it emitted and the error.
 func ParseFile(tb testing.TB, f report.Format, path string) (*Recorder, error) {
 	tb.Helper()

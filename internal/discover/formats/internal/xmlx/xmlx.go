@@ -96,6 +96,10 @@ func TruncatedError(dec *xml.Decoder, err error) error {
 // moved past it.
 func ReadError(dec *xml.Decoder, doc string, err error) error {
 	line, col := dec.InputPos()
+	return readError(line, col, doc, err)
+}
+
+func readError(line, col int, doc string, err error) error {
 	var se *xml.SyntaxError
 	if errors.As(err, &se) && se.Line > 0 && se.Line != line {
 		line, col = se.Line, 0
