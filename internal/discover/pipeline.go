@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"path/filepath"
 	"strings"
 	"time"
@@ -93,6 +94,9 @@ type batch struct {
 	source string // set when the report named its tool (SourceNamer)
 	assets []report.AssetRef
 	obs    []report.Observation
+	// hashes[i] are obs[i]'s finding and detection content hashes, taken
+	// after normalize on the parser's goroutine (see batchSink.flush).
+	hashes [][2]string
 }
 
 // batchSink collects a parser's output into batches for the writer.
@@ -143,6 +147,14 @@ func (s *batchSink) NameSource(name string) error {
 func (s *batchSink) flush() error {
 	if len(s.cur.assets) == 0 && len(s.cur.obs) == 0 {
 		return nil
+	}
+	// The work that needs no database runs here, on the parser's goroutine,
+	// while the writer's goroutine spends its time in the store.
+	s.cur.hashes = make([][2]string, len(s.cur.obs))
+	for i := range s.cur.obs {
+		o := &s.cur.obs[i]
+		normalize(o)
+		s.cur.hashes[i] = [2]string{findingHash(&o.Finding), detectionHash(o)}
 	}
 	select {
 	case s.out <- s.cur:
@@ -201,7 +213,7 @@ func (p *Pipeline) importUnit(ctx context.Context, u unit, opt Options) (Result,
 		w := &writer{
 			tx: tx, source: format.Name(), at: at, importID: imp.ID, secretKey: key, userAsset: opt.Asset, fileName: defaultAssetName(u.name),
 			res:    &resolver{tx: tx, importID: imp.ID, at: at, cache: map[string]int64{}, canon: map[int64]int64{}, counts: &imp.Counts},
-			counts: &imp.Counts, covered: map[int64]bool{}, seenFP: map[[16]byte]bool{}, seenFinding: map[int64]bool{},
+			counts: &imp.Counts, covered: map[int64]bool{}, seenFP: map[[16]byte]bool{}, seenFinding: map[int64]bool{}, loaded: map[int64]bool{},
 		}
 		for b := range ch {
 			if b.source != "" {
@@ -311,6 +323,7 @@ type writer struct {
 	seenFP      map[[16]byte]bool
 	seenFinding map[int64]bool
 	assetKinds  map[int64]model.AssetKind
+	loaded      map[int64]bool // assets whose stored findings states has read
 }
 
 func (w *writer) cover(id int64, kind model.AssetKind) {
@@ -372,7 +385,6 @@ func (w *writer) write(ctx context.Context, b batch) error {
 		if err != nil {
 			return err
 		}
-		normalize(o)
 		key := findingKey(w.source, kind, o, w.secretKey)
 		fp := model.Fingerprint(assetID, key)
 		var k [16]byte
@@ -384,22 +396,16 @@ func (w *writer) write(ctx context.Context, b batch) error {
 		}
 		w.seenFP[k] = true
 		o.Secret = "" // only its keyed hash, inside the fingerprint, is kept
-		ps = append(ps, &pending{obs: o, fp: fp, key: key, assetID: assetID, fhash: findingHash(&o.Finding), dhash: detectionHash(o)})
+		ps = append(ps, &pending{obs: o, fp: fp, key: key, assetID: assetID, fhash: b.hashes[i][0], dhash: b.hashes[i][1]})
 	}
 	if len(ps) == 0 {
 		return nil
 	}
-	fps := make([]string, 0, len(ps))
-	for _, p := range ps {
-		if !w.res.created[p.assetID] {
-			fps = append(fps, p.fp)
-		}
-	}
-	states, err := w.tx.FindingStates(ctx, w.source, fps)
+	states, err := w.states(ctx, ps)
 	if err != nil {
 		return err
 	}
-	var fws []store.FindingWrite
+	fws := make([]store.FindingWrite, 0, len(ps))
 	var reopen []int64
 	for _, p := range ps {
 		st, exists := states[p.fp]
@@ -443,7 +449,7 @@ func (w *writer) write(ctx context.Context, b batch) error {
 			return err
 		}
 	}
-	var dws []store.DetectionWrite
+	dws := make([]store.DetectionWrite, 0, len(ps))
 	for _, p := range ps {
 		if !p.detW {
 			continue
@@ -470,6 +476,35 @@ func (w *writer) write(ctx context.Context, b batch) error {
 		}
 	}
 	return nil
+}
+
+// states reads the stored state of the batch's findings. An asset seen for
+// the first time in this import has all its findings read at once (a range
+// of one index); the findings of an asset a previous batch already read
+// (its observations straddle batches) are looked up one by one, so that no
+// asset is read whole twice. Assets this import created have nothing
+// stored.
+func (w *writer) states(ctx context.Context, ps []*pending) (map[string]store.FindingState, error) {
+	var assets []int64
+	var fps []string
+	whole := map[int64]bool{} // assets this batch reads whole
+	for _, p := range ps {
+		switch {
+		case w.res.created[p.assetID] || whole[p.assetID]:
+		case !w.loaded[p.assetID]:
+			w.loaded[p.assetID], whole[p.assetID] = true, true
+			assets = append(assets, p.assetID)
+		default:
+			fps = append(fps, p.fp)
+		}
+	}
+	states, err := w.tx.AssetFindingStates(ctx, w.source, assets)
+	if err != nil || len(fps) == 0 {
+		return states, err
+	}
+	more, err := w.tx.FindingStates(ctx, w.source, fps)
+	maps.Copy(states, more)
+	return states, err
 }
 
 // finish applies the coverage rule: on every asset this import covered,

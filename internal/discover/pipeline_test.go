@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -174,7 +175,16 @@ func writeGeneric(t *testing.T, dir, name string, host string, cves ...string) s
 }
 
 func TestLifecycle(t *testing.T) {
+	// Batches of 2 split a report's assets across batches, so that the
+	// stored state of one asset is read partly whole, partly one by one.
+	for _, size := range []int{discover.DefaultLimits.BatchSize, 2} {
+		t.Run(fmt.Sprint("batch-", size), func(t *testing.T) { testLifecycle(t, size) })
+	}
+}
+
+func testLifecycle(t *testing.T, batchSize int) {
 	backends(t, func(t *testing.T, p *discover.Pipeline) {
+		p.Limits.BatchSize = batchSize
 		dir := t.TempDir()
 		ctx := context.Background()
 		first := writeGeneric(t, dir, "scan1.json", "db01", "CVE-2024-0001", "CVE-2024-0002", "CVE-2024-0003")

@@ -36,6 +36,10 @@ type IngestTx interface {
 	// FindingStates returns what is stored for these fingerprints, with the
 	// detection of source when there is one.
 	FindingStates(ctx context.Context, source string, fingerprints []string) (map[string]FindingState, error)
+	// AssetFindingStates is FindingStates for every finding of these
+	// assets: one range read per asset instead of a look-up per
+	// fingerprint, for a re-import that sees each asset again whole.
+	AssetFindingStates(ctx context.Context, source string, assetIDs []int64) (map[string]FindingState, error)
 	// UpsertFindings writes findings and returns their ids by fingerprint.
 	// An existing finding's descriptive fields change only when the writing
 	// source is the one that created it.

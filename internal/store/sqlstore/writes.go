@@ -306,25 +306,40 @@ func (t *ingestTx) FindingStates(ctx context.Context, source string, fps []strin
 		for _, fp := range fps[lo:hi] {
 			args = append(args, fp)
 		}
-		rows, err := t.tx.QueryContext(ctx, `SELECT f.fingerprint, f.id, f.status, f.source, f.content_hash,
-			COALESCE(d.id, 0), COALESCE(d.present, FALSE), COALESCE(d.content_hash, '')
-			FROM findings f LEFT JOIN detections d ON d.finding_id = f.id AND d.source = $1
-			WHERE f.fingerprint IN (`+placeholders(2, hi-lo)+`)`, args...)
-		if err != nil {
-			return fmt.Errorf("finding states: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var fp string
-			var st store.FindingState
-			if err := rows.Scan(&fp, &st.FindingID, &st.Status, &st.Source, &st.ContentHash, &st.DetectionID, &st.Present, &st.DetectionHash); err != nil {
-				return err
-			}
-			out[fp] = st
-		}
-		return rows.Err()
+		return t.findingStates(ctx, "f.fingerprint IN ("+placeholders(2, hi-lo)+")", args, out)
 	})
 	return out, err
+}
+
+func (t *ingestTx) AssetFindingStates(ctx context.Context, source string, assetIDs []int64) (map[string]store.FindingState, error) {
+	out := map[string]store.FindingState{}
+	err := chunks(len(assetIDs), 500, func(lo, hi int) error {
+		args := append([]any{source}, int64Args(assetIDs[lo:hi])...)
+		return t.findingStates(ctx, "f.asset_id IN ("+placeholders(2, hi-lo)+")", args, out)
+	})
+	return out, err
+}
+
+// findingStates adds the states of the findings cond selects to out; args
+// start with the source whose detections to join.
+func (t *ingestTx) findingStates(ctx context.Context, cond string, args []any, out map[string]store.FindingState) error {
+	rows, err := t.tx.QueryContext(ctx, `SELECT f.fingerprint, f.id, f.status, f.source, f.content_hash,
+		COALESCE(d.id, 0), COALESCE(d.present, FALSE), COALESCE(d.content_hash, '')
+		FROM findings f LEFT JOIN detections d ON d.finding_id = f.id AND d.source = $1
+		WHERE `+cond, args...)
+	if err != nil {
+		return fmt.Errorf("finding states: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var fp string
+		var st store.FindingState
+		if err := rows.Scan(&fp, &st.FindingID, &st.Status, &st.Source, &st.ContentHash, &st.DetectionID, &st.Present, &st.DetectionHash); err != nil {
+			return err
+		}
+		out[fp] = st
+	}
+	return rows.Err()
 }
 
 // FindingRow is one finding flattened into column values.

@@ -217,7 +217,7 @@ func importOnce(t *testing.T, s store.Store, source string, assetID int64, at ti
 	return ids, fixed
 }
 
-func keys(m map[string]int64) []string {
+func keys[V any](m map[string]V) []string {
 	var out []string
 	for k := range m {
 		out = append(out, k)
@@ -320,6 +320,26 @@ func testBulkUpsert(t *testing.T, s store.Store) {
 		if id, ok := second[f.Fingerprint]; ok && id != f.ID {
 			t.Errorf("finding %s: upsert returned id %d, stored as %d", f.Fingerprint, id, f.ID)
 		}
+	}
+	err = s.Ingest(ctx(), func(tx store.IngestTx) error {
+		byAsset, err := tx.AssetFindingStates(ctx(), "scanner-a", []int64{asset})
+		if err != nil {
+			return err
+		}
+		byFP, err := tx.FindingStates(ctx(), "scanner-a", keys(byAsset))
+		if err != nil {
+			return err
+		}
+		if len(byAsset) != 450 {
+			t.Errorf("AssetFindingStates: %d findings, want 450", len(byAsset))
+		}
+		if d := cmp.Diff(byFP, byAsset); d != "" {
+			t.Errorf("AssetFindingStates differs from FindingStates (-by fingerprint +by asset):\n%s", d)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	want := map[string]string{}
 	for i := range 450 {
