@@ -107,26 +107,40 @@ var cvssSources = []string{"nvd", "ghsa", "redhat", "bitnami"}
 // addCVSS takes the vectors of one source: the SeveritySource when it has a
 // vector, else the first of cvssSources, else the alphabetically first.
 // Mixing vendors' vectors for one finding would only blur its score.
-func addCVSS(f *model.Finding, v *vulnerability) {
-	order := append([]string{v.SeveritySource}, cvssSources...)
+func (p *parser) addCVSS(f *model.Finding, v *vulnerability) {
+	// try reports whether src added a vector; trying a source again after
+	// it added none adds none again.
+	try := func(src string) bool {
+		e, ok := v.CVSS[src]
+		if !ok {
+			return false
+		}
+		added := false
+		for _, vec := range [...]string{e.V40Vector, e.V3Vector, e.V2Vector} {
+			if p.cvss.Add(f, vec) {
+				added = true
+			}
+		}
+		return added
+	}
+	if try(v.SeveritySource) {
+		return
+	}
+	for _, src := range cvssSources {
+		if try(src) {
+			return
+		}
+	}
+	if len(v.CVSS) == 0 {
+		return
+	}
 	rest := make([]string, 0, len(v.CVSS))
 	for k := range v.CVSS {
 		rest = append(rest, k)
 	}
 	slices.Sort(rest)
-	order = append(order, rest...)
-	for _, src := range order {
-		e, ok := v.CVSS[src]
-		if !ok {
-			continue
-		}
-		added := false
-		for _, vec := range []string{e.V40Vector, e.V3Vector, e.V2Vector} {
-			if report.AddCVSS(f, vec) {
-				added = true
-			}
-		}
-		if added {
+	for _, src := range rest {
+		if try(src) {
 			return
 		}
 	}
@@ -156,7 +170,7 @@ func (p *parser) vuln(o owner, ri resultInfo, v *vulnerability) error {
 	}
 	f := model.Finding{
 		Kind:        model.KindVulnerability,
-		Title:       strings.TrimSpace(fmt.Sprintf("%s %s %s", id, pkg, v.InstalledVersion)),
+		Title:       strings.TrimSpace(id + " " + pkg + " " + v.InstalledVersion),
 		Description: describe(v.Title, v.Description),
 		VulnID:      canonical,
 		Aliases:     aliases,
@@ -173,10 +187,10 @@ func (p *parser) vuln(o owner, ri resultInfo, v *vulnerability) error {
 	for _, c := range v.CweIDs {
 		report.AddCWE(&f, c)
 	}
-	addCVSS(&f, v)
+	p.addCVSS(&f, v)
 	f.Severity = pkgvuln.Severity(v.Severity, f.CVSS)
 	if f.Component.FixedVersion != "" {
-		f.Remediation = fmt.Sprintf("Upgrade %s to %s.", pkg, f.Component.FixedVersion)
+		f.Remediation = "Upgrade " + pkg + " to " + f.Component.FixedVersion + "."
 	}
 	var ev evidence
 	ev.line("Target", ri.Target)
@@ -360,14 +374,14 @@ func anchor(parts ...string) string {
 
 func refs(primary string, more []string) []string {
 	var out []string
-	seen := map[string]bool{}
-	for _, u := range append([]string{primary}, more...) {
-		u = strings.TrimSpace(u)
-		if u == "" || seen[u] {
-			continue
+	add := func(u string) {
+		if u = strings.TrimSpace(u); u != "" && !slices.Contains(out, u) {
+			out = append(out, u)
 		}
-		seen[u] = true
-		out = append(out, u)
+	}
+	add(primary)
+	for _, u := range more {
+		add(u)
 	}
 	return out
 }
@@ -376,19 +390,30 @@ func refs(primary string, more []string) []string {
 type evidence struct{ b strings.Builder }
 
 func (e *evidence) line(k, v string) {
-	if v = strings.TrimSpace(v); v != "" {
-		e.raw(k + ": " + v)
+	if v = strings.TrimSpace(v); v != "" && e.next() {
+		e.b.WriteString(k)
+		e.b.WriteString(": ")
+		e.b.WriteString(v)
 	}
 }
 
 func (e *evidence) raw(s string) {
+	if e.next() {
+		e.b.WriteString(s)
+	}
+}
+
+// next starts a line, unless the text is long enough already.
+func (e *evidence) next() bool {
 	if e.b.Len() > maxEvidence {
-		return
+		return false
 	}
 	if e.b.Len() > 0 {
 		e.b.WriteByte('\n')
+	} else {
+		e.b.Grow(256)
 	}
-	e.b.WriteString(s)
+	return true
 }
 
 func (e *evidence) String() string { return report.Truncate(e.b.String(), maxEvidence) }

@@ -56,6 +56,7 @@ type parser struct {
 	pending       []pendingObs
 	pendingAssets []func() []report.AssetRef
 	sent          map[string]bool
+	cvss          report.CVSSCache // the report's vectors, each parsed once
 }
 
 func newParser(ctx context.Context, r io.Reader, sink report.Sink) *parser {

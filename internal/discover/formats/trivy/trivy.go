@@ -80,7 +80,9 @@ func (format) Detect(head []byte) int {
 
 // Parse streams a Trivy report into sink.
 func (format) Parse(ctx context.Context, r io.Reader, sink report.Sink) error {
-	br := bufio.NewReaderSize(r, 64<<10)
+	// A small buffer: it only serves Peek, the JSON decoder reads through
+	// it with its own, and most reports are small files.
+	br := bufio.NewReader(r)
 	first, skipped, err := lead.Peek(br, "a Trivy JSON report")
 	if err != nil {
 		return err
