@@ -23,7 +23,7 @@ func (a *app) demoCommand() *cobra.Command {
 		Use:   "demo",
 		Short: "Run ctem end to end on a fictional organization's reports",
 		Long: `Writes the reports a fictional company's tools would produce (Nessus, nmap, Trivy, Grype,
-CodeQL SARIF and a package inventory) for two weekly scan cycles, imports them into the
+CodeQL SARIF and a package inventory) for three weekly scan cycles, imports them into the
 database (the embedded ctem.db unless --db names another) and prints what ctem made of
 them: assets merged across tools, findings reported by several tools, what was fixed and
 reopened, and the top open findings. Running it again re-imports the same reports.`,

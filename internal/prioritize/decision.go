@@ -726,6 +726,16 @@ func (c *compiled) evaluate(f *facts, tr *trace, bandOnly bool) result {
 		tr.rule(c.bodRule[r.bod])
 	}
 	r.base, r.band = c.bandForRow(r.bod, r.threat, exposed, r.a, r.ti, r.mwi, f.validation == -1, f.ransomware, rules)
+	// An informational finding (severity info or none given: an open
+	// port, a banner) that nothing else describes as a weakness — no
+	// exploitation evidence or prediction, no CVSS vector — is an
+	// observation: the BOD 26-04 rows assume a
+	// vulnerability, and an open SSH port on an internet-facing
+	// criticality-4 host must not become P0.
+	if f.sev <= 1 && r.threat == 0 && !f.cvss.ok && r.band > 1 {
+		r.band = 1
+		tr.rule("cap:informational->P3")
+	}
 	if f.nPre > 0 {
 		r.band = 0
 		tr.rule("control:removes_precondition->P4")

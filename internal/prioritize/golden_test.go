@@ -112,7 +112,7 @@ func TestSSVCCoordinatorGolden(t *testing.T) {
 		name := g.e + "," + g.a + "," + g.ti + "," + g.mwi
 		t.Run(name, func(t *testing.T) {
 			in := Input{
-				Finding: Finding{Kind: "vulnerability", VulnID: "CVE-2024-0001"},
+				Finding: Finding{Kind: "vulnerability", Severity: "high", VulnID: "CVE-2024-0001"},
 				SSVC:    SSVC{Exploitation: exploitation[g.e], Automatable: g.a, TechnicalImpact: g.ti, Source: "CISA-ADP"},
 				Asset:   Asset{Exposure: ExposureInternal, Criticality: crit[g.mwi]},
 			}
@@ -149,7 +149,7 @@ func TestBOD2604Golden(t *testing.T) {
 		name := g.kev + "," + g.exposed + "," + g.a + "," + g.ti
 		t.Run(name, func(t *testing.T) {
 			in := Input{
-				Finding: Finding{Kind: "vulnerability", VulnID: "CVE-2024-0002"},
+				Finding: Finding{Kind: "vulnerability", Severity: "high", VulnID: "CVE-2024-0002"},
 				KEV:     KEV{Listed: g.kev == "yes", Source: "cisa-kev"},
 				SSVC:    SSVC{Automatable: g.a, TechnicalImpact: g.ti, Source: "CISA-ADP"},
 				Asset:   Asset{Exposure: map[string]Exposure{"yes": ExposureInternet, "no": ExposureInternal}[g.exposed], Criticality: 3},

@@ -117,7 +117,7 @@ func TestPolicyConfigYAML(t *testing.T) {
 	if d := p.Decide(in); d.DecisionPoints.MissionImpact != "low" {
 		t.Errorf("default criticality 2: mission %s", d.DecisionPoints.MissionImpact)
 	}
-	in = Input{Finding: Finding{Kind: "vulnerability"}, SSVC: SSVC{Automatable: "yes", TechnicalImpact: "total"}, Asset: Asset{Criticality: 1, Exposure: ExposureInternet}}
+	in = Input{Finding: Finding{Kind: "vulnerability", Severity: "high"}, SSVC: SSVC{Automatable: "yes", TechnicalImpact: "total"}, Asset: Asset{Criticality: 1, Exposure: ExposureInternet}}
 	if d := p.Decide(in); d.BOD2604 != Outcome14D || d.Band != P2 || d.SLADays != 60 {
 		t.Errorf("overridden row no,yes,yes,total: %s %s (mission low demotes P1 → P2)", d.BOD2604, d.Band)
 	}

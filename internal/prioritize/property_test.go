@@ -357,6 +357,7 @@ var rulePatterns = regexp.MustCompile(`^(` + strings.Join([]string{
 	`control:(removes_internet_exposure|reduces_impact):[^:]+(:no-op)?`,
 	`control:removes_precondition:[^:]+`,
 	`control:removes_precondition->P4`,
+	`cap:informational->P3`,
 	`control:detect_only:[^:]+`,
 	`control:ignored:(expired|unverified|unknown-effect):[^:]+`,
 	`bod2604:KEV=[YN],AE=[YN],A=[YN],TI=[PT]->(FSU|60D|14D|3D|3D\+F)`,

@@ -108,6 +108,22 @@ func TestScenarios(t *testing.T) {
 			wantRules: []string{"threat:possible:poc", "bod2604:KEV=N,AE=N,A=N,TI=T->FSU", "overlay:possible-total-impact->P2"},
 		},
 		{
+			name: "an open port (severity info) on an internet-facing criticality-4 host is an observation: capped at P3",
+			in: Input{AsOf: asOf,
+				Finding: Finding{Kind: "exposed_service", Severity: "info", Source: "nmap"},
+				Asset:   Asset{Exposure: ExposureInternet, Criticality: 4}},
+			want: summary{Band: P3, SLADays: 180, Threat: Unlikely, SSVC: "Attend", BOD: "14D",
+				Points: DecisionPoints{"none", true, true, "partial", "high"},
+				Counterfactuals: []string{
+					"if CISA added it to KEV → P0 (3 days)",
+					"if EPSS were in [0.01, 0.1) → P0 (3 days)",
+					"if EPSS were 0.1 or more → P0 (3 days)",
+					"if validation proved it exploitable → P0 (3 days)",
+					"if a weaponized exploit were published → P0 (3 days)",
+				}},
+			wantRules: []string{"bod2604:KEV=N,AE=Y,A=Y,TI=P->14D", "overlay:mission-high->P0", "cap:informational->P3"},
+		},
+		{
 			name: "verified secret on an internet-facing asset",
 			in: Input{AsOf: asOf,
 				Finding: Finding{Kind: "secret", Severity: "high", Verified: true, Source: "trufflehog"},
