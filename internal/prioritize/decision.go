@@ -780,7 +780,9 @@ func (c *compiled) evaluate(f *facts, tr *trace, bandOnly bool) result {
 	// Within the band: threat, technical impact, exploit code (evidence
 	// outranks prediction: a published exploit before an EPSS score alone),
 	// then likelihood q = p_eff·f_X·f_C in [0, 1] — sixteen sub-tiers.
-	exploitCode := b2i(f.maturity >= 1 || f.ssvcE >= 1)
+	// For an Active threat exploitation is established: exploit code adds
+	// nothing, and exposure and criticality (q) order it.
+	exploitCode := b2i(r.threat < 3 && (f.maturity >= 1 || f.ssvcE >= 1))
 	sub := (int(r.threat)*2+int(b2i(r.ti)))*2 + int(exploitCode)
 	q := min(pEff*c.fX[r.exposure]*fC, 1)
 	r.points = tierLo[r.band] + (sub*1000+int(q*999+0.5))*tierSpan[r.band]/15999
