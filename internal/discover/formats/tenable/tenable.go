@@ -557,15 +557,21 @@ func assetKey(a report.AssetRef) string {
 // cost of a rare late duplicate being emitted separately. One merger serves
 // a whole report; it also holds the report's parsed CVSS vectors.
 type merger struct {
-	sink    report.Sink
-	order   []mergeKeyT // order[head:] wait, oldest first
+	sink report.Sink
+	// queue[head:] wait, oldest first, with their keys in keys[head:];
+	// pending maps a key to its observation's sequence number, base being
+	// that of queue[0]. Observations wait in the queue itself rather than
+	// each in its own allocation.
+	queue   []report.Observation
+	keys    []mergeKeyT
 	head    int
-	pending map[mergeKeyT]*report.Observation
+	base    int
+	pending map[mergeKeyT]int
 	cvss    *report.CVSSCache
 }
 
 func newMerger(sink report.Sink) *merger {
-	return &merger{sink: sink, pending: map[mergeKeyT]*report.Observation{}, cvss: &report.CVSSCache{}}
+	return &merger{sink: sink, pending: map[mergeKeyT]int{}, cvss: &report.CVSSCache{}}
 }
 
 // mergeKeyT is what makes two results one: the asset (for the CSV exports,
@@ -582,13 +588,14 @@ func mergeKey(asset string, o *report.Observation) mergeKeyT {
 }
 
 func (m *merger) add(key mergeKeyT, o report.Observation) error {
-	if p, ok := m.pending[key]; ok {
-		mergeInto(p, &o, m.cvss)
+	if seq, ok := m.pending[key]; ok {
+		mergeInto(&m.queue[seq-m.base], &o, m.cvss)
 		return nil
 	}
-	m.pending[key] = &o
-	m.order = append(m.order, key)
-	for len(m.order)-m.head > maxPending {
+	m.pending[key] = m.base + len(m.queue)
+	m.queue = append(m.queue, o)
+	m.keys = append(m.keys, key)
+	for len(m.queue)-m.head > maxPending {
 		if err := m.emitFirst(); err != nil {
 			return err
 		}
@@ -597,25 +604,26 @@ func (m *merger) add(key mergeKeyT, o report.Observation) error {
 }
 
 func (m *merger) emitFirst() error {
-	k := m.order[m.head]
-	m.order[m.head] = mergeKeyT{}
+	o := m.queue[m.head]
+	delete(m.pending, m.keys[m.head])
+	m.queue[m.head], m.keys[m.head] = report.Observation{}, mergeKeyT{}
 	m.head++
-	switch {
-	case m.head == len(m.order):
-		m.order, m.head = m.order[:0], 0
-	case m.head >= 4096 && m.head*2 >= len(m.order):
-		// Reuse the emitted half rather than let order grow with the report.
-		n := copy(m.order, m.order[m.head:])
-		clear(m.order[n:])
-		m.order, m.head = m.order[:n], 0
+	if m.head == len(m.queue) || m.head >= 4096 && m.head*2 >= len(m.queue) {
+		// Reuse the emitted part rather than let the queue grow with
+		// the report.
+		n := copy(m.queue, m.queue[m.head:])
+		copy(m.keys, m.keys[m.head:])
+		clear(m.queue[n:])
+		clear(m.keys[n:])
+		m.queue, m.keys = m.queue[:n], m.keys[:n]
+		m.base += m.head
+		m.head = 0
 	}
-	o := m.pending[k]
-	delete(m.pending, k)
-	return m.sink.Observe(*o)
+	return m.sink.Observe(o)
 }
 
 func (m *merger) flush() error {
-	for len(m.order) > m.head {
+	for len(m.queue) > m.head {
 		if err := m.emitFirst(); err != nil {
 			return err
 		}
