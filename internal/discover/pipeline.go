@@ -520,8 +520,20 @@ func (w *writer) finish(ctx context.Context) error {
 			covered = append(covered, id)
 		}
 	}
+	// An asset this import created has no detections but the ones it
+	// wrote, all seen, unless another asset was merged into it.
+	targets := map[int64]bool{}
+	for _, into := range w.res.canon {
+		targets[w.res.live(into)] = true
+	}
+	var stored []int64
+	for _, id := range covered {
+		if !w.res.created[id] || targets[id] {
+			stored = append(stored, id)
+		}
+	}
 	var absent []int64
-	err := w.tx.PresentDetections(ctx, w.source, covered, func(detID, findingID int64) error {
+	err := w.tx.PresentDetections(ctx, w.source, stored, func(detID, findingID int64) error {
 		if !w.seenFinding[findingID] {
 			absent = append(absent, detID)
 		}

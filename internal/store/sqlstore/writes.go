@@ -79,14 +79,34 @@ func (s *Store) inTx(ctx context.Context, bulk bool, fn func(tx store.IngestTx) 
 			}
 		}
 	}()
-	if err := fn(&ingestTx{s: s, conn: conn, tx: handle{e: tx, rb: s.rb, stmts: &stmtCache{tx: tx, m: map[string]*sql.Stmt{}}}, sqls: map[string]string{}}); err != nil {
+	it := &ingestTx{s: s, conn: conn, tx: handle{e: tx, rb: s.rb, stmts: &stmtCache{tx: tx, m: map[string]*sql.Stmt{}}}, sqls: map[string]string{}}
+	if err := fn(it); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	return s.analyzeAfter(ctx, conn, it.written)
+}
+
+// analyzeAfter refreshes PostgreSQL's planner statistics after an import
+// that wrote many rows. Autovacuum would, but only a minute or more later:
+// until then the planner sees fresh tables as empty and the next import's
+// look-ups by asset scan whole tables (seconds per batch at a million
+// findings). SQLite plans from its indexes alone.
+func (s *Store) analyzeAfter(ctx context.Context, conn *sql.Conn, written int) error {
+	if s.cfg.Dialect != "postgres" || written < analyzeRows {
+		return nil
+	}
+	if _, err := conn.ExecContext(ctx, "ANALYZE findings, detections, assets, asset_identifiers, coverage"); err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
 	return nil
 }
+
+// analyzeRows is how many findings and detections an import writes before
+// it refreshes the planner's statistics.
+const analyzeRows = 10000
 
 // fkOn turns foreign keys back on for conn's next user, or retires conn.
 func fkOn(ctx context.Context, conn *sql.Conn) error {
@@ -98,10 +118,11 @@ func fkOn(ctx context.Context, conn *sql.Conn) error {
 }
 
 type ingestTx struct {
-	s    *Store
-	conn *sql.Conn
-	tx   handle
-	sqls map[string]string // multi-row statements by shape (see valuesSQL)
+	s       *Store
+	conn    *sql.Conn
+	tx      handle
+	sqls    map[string]string // multi-row statements by shape (see valuesSQL)
+	written int               // findings and detections written
 }
 
 // valuesSQL returns head + " VALUES (...), (...)" + tail for rows rows of
@@ -203,15 +224,19 @@ func (t *ingestTx) CreateAsset(ctx context.Context, a *model.Asset, importID int
 }
 
 func (t *ingestTx) AddIdentifiers(ctx context.Context, assetID int64, ids []model.Identifier, importID int64, rule string, at time.Time) error {
-	for _, id := range ids {
-		_, err := t.tx.ExecContext(ctx, `INSERT INTO asset_identifiers (asset_id, kind, value, import_id, rule, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (asset_id, kind, value) DO NOTHING`,
-			assetID, string(id.Kind), id.Value, nullID(importID), rule, at.UTC())
-		if err != nil {
-			return fmt.Errorf("add identifier %s=%s: %w", id.Kind, id.Value, err)
+	// One statement for all of them: on PostgreSQL each is a round trip.
+	return chunks(len(ids), 100, func(lo, hi int) error {
+		args := make([]any, 0, 6*(hi-lo))
+		for _, id := range ids[lo:hi] {
+			args = append(args, assetID, string(id.Kind), id.Value, nullID(importID), rule, at.UTC())
 		}
-	}
-	return nil
+		q := t.valuesSQL("INSERT INTO asset_identifiers (asset_id, kind, value, import_id, rule, created_at)", 6, hi-lo,
+			" ON CONFLICT (asset_id, kind, value) DO NOTHING")
+		if _, err := t.tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("add identifiers of asset %d: %w", assetID, err)
+		}
+		return nil
+	})
 }
 
 func (t *ingestTx) MergeAssets(ctx context.Context, into, from int64, rule string, importID int64, at time.Time) error {
@@ -403,6 +428,7 @@ func findingRow(w store.FindingWrite, at time.Time) FindingRow {
 }
 
 func (t *ingestTx) UpsertFindings(ctx context.Context, ws []store.FindingWrite, at time.Time) (map[string]int64, error) {
+	t.written += len(ws)
 	rows := make([]FindingRow, len(ws))
 	for i, w := range ws {
 		rows[i] = findingRow(w, at)
@@ -544,6 +570,7 @@ const DetectionConflict = ` ON CONFLICT (finding_id, source) DO UPDATE SET
 	evidence = excluded.evidence, import_id = excluded.import_id, last_seen = excluded.last_seen`
 
 func (t *ingestTx) UpsertDetections(ctx context.Context, ds []store.DetectionWrite, importID int64, at time.Time) error {
+	t.written += len(ds)
 	rows := make([]DetectionRow, len(ds))
 	for i, d := range ds {
 		rows[i] = DetectionRow{FindingID: d.FindingID, Source: d.Source, ToolID: d.ToolID, Severity: d.Severity,
