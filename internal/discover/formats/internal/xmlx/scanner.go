@@ -515,13 +515,45 @@ func isNameByte(c byte) bool {
 // name bytes and any byte from 0x80), returning its end; end == i when
 // there is none.
 func (s *Scanner) name(i int) (end int, err error) {
+	end, _, _ = s.scanName(i)
+	if end == s.end {
+		return end, s.short()
+	}
+	return end, nil
+}
+
+// scanName is name, also counting the name's colons and telling whether it
+// is all ASCII.
+func (s *Scanner) scanName(i int) (end, colons int, ascii bool) {
+	ascii = true
 	for end = i; end < s.end; end++ {
-		if c := s.buf[end]; c < utf8.RuneSelf && !isNameByte(c) {
-			return end, nil
+		switch c := s.buf[end]; nameByte[c] {
+		case 0:
+			return end, colons, ascii
+		case 2:
+			colons++
+		case 3:
+			ascii = false
 		}
 	}
-	return end, s.short()
+	return end, colons, ascii
 }
+
+// nameByte classes the bytes of names as readName reads them: 0 ends a
+// name, 1 is a name byte, 2 a colon, 3 a byte of a non-ASCII character.
+var nameByte = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case c >= utf8.RuneSelf:
+			t[c] = 3
+		case c == ':':
+			t[c] = 2
+		case isNameByte(byte(c)):
+			t[c] = 1
+		}
+	}
+	return t
+}()
 
 // validName reports whether b is an XML name. ASCII names are checked here;
 // others by encoding/xml itself, so that both accept the same names.
@@ -550,18 +582,19 @@ func validName(b []byte) bool {
 // ok is false when there is no name or it has more than one ':'; err is
 // set for an invalid name.
 func (s *Scanner) qname(i int) (end int, ok bool, err error) {
-	end, err = s.name(i)
-	if err != nil || end == i {
-		return end, false, err
+	end, colons, ascii := s.scanName(i)
+	if end == s.end {
+		return end, false, s.short()
+	}
+	if end == i {
+		return end, false, nil
 	}
 	b := s.buf[i:end]
-	if !validName(b) {
+	if c := b[0]; ascii && !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || c == '_' || c == ':') || !ascii && !validName(b) {
 		return end, false, s.syntaxError(end, "invalid XML name: "+string(b))
 	}
-	return end, bytes.Count(b, colon) <= 1, nil
+	return end, colons <= 1, nil
 }
-
-var colon = []byte{':'}
 
 // localName is the part of a qualified name encoding/xml reports as Local.
 func localName(b []byte) []byte {
@@ -967,6 +1000,10 @@ type Interner struct {
 	m        map[string]string
 	size     int
 	maxBytes int
+	// recent is a direct-mapped cache in front of m, keyed by a hash of a
+	// few bytes: short values that repeat item after item (a port, a
+	// protocol, a severity) are found without hashing them whole.
+	recent [256]string
 }
 
 // NewInterner shares strings up to maxBytes in all.
@@ -979,18 +1016,23 @@ func (in *Interner) String(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
-	if s, ok := in.m[string(b)]; ok {
+	h := (uint(len(b))*131 + uint(b[0])*31 + uint(b[len(b)/2])*7 + uint(b[len(b)-1])) % uint(len(in.recent))
+	if s := in.recent[h]; s == string(b) {
 		return s
 	}
-	s := string(b)
-	if len(s) > in.maxBytes/64 {
-		return s // too big to be worth a place
+	s, ok := in.m[string(b)]
+	if !ok {
+		s = string(b)
+		if len(s) > in.maxBytes/64 {
+			return s // too big to be worth a place
+		}
+		if in.size+len(s) > in.maxBytes {
+			clear(in.m)
+			in.size = 0
+		}
+		in.m[s] = s
+		in.size += len(s)
 	}
-	if in.size+len(s) > in.maxBytes {
-		clear(in.m)
-		in.size = 0
-	}
-	in.m[s] = s
-	in.size += len(s)
+	in.recent[h] = s
 	return s
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -125,4 +126,29 @@ func FuzzScanner(f *testing.F) {
 			t.Errorf("half reads (-encoding/xml +Scanner):\n%s", diff)
 		}
 	})
+}
+
+func TestInterner(t *testing.T) {
+	in := xmlx.NewInterner(64 << 10)
+	tests := []struct {
+		in   string
+		want string
+	}{
+		{"", ""}, {"tcp", "tcp"}, {"general", "general"}, {"tcp", "tcp"}, {strings.Repeat("x", 5000), strings.Repeat("x", 5000)},
+	}
+	for _, tc := range tests {
+		b := []byte(tc.in)
+		got := in.String(b)
+		if len(b) > 0 {
+			b[0] = '#' // the string must not share the caller's bytes
+		}
+		if got != tc.want {
+			t.Errorf("String(%.10q) = %.10q, want %.10q", tc.in, got, tc.want)
+		}
+	}
+	// A value seen before comes back as the same string, not a copy.
+	a, b := in.String([]byte("shared value")), in.String([]byte("shared value"))
+	if unsafe.StringData(a) != unsafe.StringData(b) {
+		t.Error("equal values not shared")
+	}
 }
