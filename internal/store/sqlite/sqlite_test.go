@@ -3,9 +3,12 @@ package sqlite_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/ctemhq/ctem/internal/model"
 	"github.com/ctemhq/ctem/internal/store"
 	"github.com/ctemhq/ctem/internal/store/sqlite"
 	"github.com/ctemhq/ctem/internal/store/storetest"
@@ -45,6 +48,57 @@ func TestForeignKeysBackAfterImport(t *testing.T) {
 		var on int
 		if err := s.Writer().QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on); err != nil || on != 1 {
 			t.Errorf("after an import (failed: %v): foreign_keys = %d, %v; want 1", fail, on, err)
+		}
+	}
+}
+
+// On SQLite an import writes its times as SQL literals; they must be the
+// very text the driver writes for a bound time, or times would sort and
+// compare wrongly against those written elsewhere.
+func TestLiteralTimesMatchBoundTimes(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ctem.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i, at := range []time.Time{
+		time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC),
+		time.Date(2026, 1, 2, 3, 4, 6, 0, time.UTC),
+		time.Date(2026, 1, 2, 3, 4, 7, 0, time.FixedZone("CET", 3600)),
+	} {
+		err := s.Ingest(ctx, func(tx store.IngestTx) error {
+			imp := model.Import{Source: "test", StartedAt: at}
+			if err := tx.BeginImport(ctx, &imp); err != nil {
+				return err
+			}
+			a := model.Asset{Kind: model.AssetHost, Name: fmt.Sprint("h", i), FirstSeen: at, LastSeen: at,
+				Identifiers: []model.Identifier{{Kind: model.IDHostname, Value: fmt.Sprint("h", i)}}}
+			if err := tx.CreateAsset(ctx, &a, imp.ID, "new-asset"); err != nil {
+				return err
+			}
+			f := model.Finding{AssetID: a.ID, Fingerprint: model.Fingerprint(a.ID, "k"), Kind: model.KindVulnerability, Title: "t", Severity: model.SevHigh}
+			ids, err := tx.UpsertFindings(ctx, []store.FindingWrite{{Finding: f, Key: "k", Source: "test"}}, at)
+			if err != nil {
+				return err
+			}
+			if err := tx.UpsertDetections(ctx, []store.DetectionWrite{{FindingID: ids[f.Fingerprint], Source: "test"}}, imp.ID, at); err != nil {
+				return err
+			}
+			return tx.SetCoverage(ctx, "test", []int64{a.ID}, imp.ID, at)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bound, finding, detection string
+		err = s.Writer().QueryRowContext(ctx, `SELECT c.seen_at, f.first_seen, d.last_seen FROM coverage c
+			JOIN findings f ON f.asset_id = c.asset_id JOIN detections d ON d.finding_id = f.id WHERE c.asset_id = ?`, i+1).
+			Scan(&bound, &finding, &detection)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if finding != bound || detection != bound {
+			t.Errorf("%v: finding %q, detection %q; bound time %q", at, finding, detection, bound)
 		}
 	}
 }

@@ -129,7 +129,12 @@ type ingestTx struct {
 // ncol values. An import runs the same few shapes thousands of times, so
 // each is built once per transaction.
 func (t *ingestTx) valuesSQL(head string, ncol, rows int, tail string) string {
-	key := head + "\x00" + strconv.Itoa(rows) + "\x00" + tail
+	return t.valuesLitSQL(head, ncol, rows, "", tail)
+}
+
+// valuesLitSQL is valuesSQL with lits (", 'a', 1") closing every row.
+func (t *ingestTx) valuesLitSQL(head string, ncol, rows int, lits, tail string) string {
+	key := head + "\x00" + strconv.Itoa(rows) + "\x00" + lits + "\x00" + tail
 	if q, ok := t.sqls[key]; ok {
 		return q
 	}
@@ -142,6 +147,7 @@ func (t *ingestTx) valuesSQL(head string, ncol, rows int, tail string) string {
 		}
 		b.WriteByte('(')
 		b.WriteString(placeholders(i*ncol+1, ncol))
+		b.WriteString(lits)
 		b.WriteByte(')')
 	}
 	b.WriteString(tail)
@@ -474,20 +480,45 @@ func ReadIDs(rows interface {
 	return rows.Err()
 }
 
-// upsertFindingsSQLite writes findings with insertSQLite, then reads their
-// ids: those it inserted are exactly the rows past the largest id before it
-// (the import's transaction is the only writer), the others are looked up
-// by fingerprint. RETURNING would make SQLite journal every page first.
+// upsertFindingsSQLite writes findings with insertSQLite. When every row
+// was new, their ids are the ones after the largest id before: SQLite
+// numbers inserted rows in order, and the import's transaction is the only
+// writer. Otherwise the ids are read back: rows past that largest id, then
+// the updated ones by fingerprint. (RETURNING would make SQLite journal
+// every page first.)
 func (t *ingestTx) upsertFindingsSQLite(ctx context.Context, rows []FindingRow) (map[string]int64, error) {
-	var before int64
-	if err := t.tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM findings").Scan(&before); err != nil {
+	if len(rows) == 0 {
+		return map[string]int64{}, nil
+	}
+	maxID := func() (id int64, err error) {
+		err = t.tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM findings").Scan(&id)
+		return id, err
+	}
+	before, err := maxID()
+	if err != nil {
 		return nil, fmt.Errorf("upsert findings: %w", err)
 	}
-	err := t.insertSQLite(ctx, "findings", FindingColumns, len(rows), func(i int) []any { return rows[i].Values() }, findingOnConflict)
+	nvar := findingLiterals
+	lits := ", 'open'" + strings.Repeat(", "+sqliteTime(rows[0].At), 3) // status, first_seen, last_seen, updated_at
+	inserted, err := t.insertSQLite(ctx, "findings", FindingColumns, nvar, lits, len(rows),
+		func(i int) []any { return rows[i].Values()[:nvar] }, findingOnConflict)
 	if err != nil {
 		return nil, fmt.Errorf("upsert findings: %w", err)
 	}
 	ids := make(map[string]int64, len(rows))
+	if inserted == len(rows) {
+		after, err := maxID()
+		if err != nil {
+			return nil, fmt.Errorf("upsert findings: %w", err)
+		}
+		if after != before+int64(len(rows)) {
+			return nil, fmt.Errorf("upsert findings: ids %d to %d after inserting %d rows past %d: another writer?", before+1, after, len(rows), before)
+		}
+		for i, r := range rows {
+			ids[r.Fingerprint] = before + 1 + int64(i)
+		}
+		return ids, nil
+	}
 	scan := func(q string, args ...any) error {
 		res, err := t.tx.QueryContext(ctx, q, args...)
 		if err != nil {
@@ -511,30 +542,51 @@ func (t *ingestTx) upsertFindingsSQLite(ctx context.Context, rows []FindingRow) 
 	return ids, err
 }
 
+// findingLiterals is how many of FindingColumns are bound on SQLite; the
+// rest (status and the three times) are the same for every row of an
+// upsert and are written as literals, as binding costs per value.
+const findingLiterals = 21
+
+// sqliteTime is t as a SQLite literal, in the layout the driver writes a
+// bound time in (the _time_format=sqlite of the DSN), so that literal and
+// bound times compare and sort alike.
+func sqliteTime(t time.Time) string {
+	return "'" + t.UTC().Format(SQLiteTimeLayout) + "'"
+}
+
+// SQLiteTimeLayout is how the SQLite driver writes times (_time_format=sqlite).
+const SQLiteTimeLayout = "2006-01-02 15:04:05.999999999-07:00"
+
 // insertSQLite writes n rows in multi-row INSERT OR IGNORE statements,
 // which no constraint can abort halfway, so SQLite need not copy the pages
 // they change to a statement journal first (an upsert's DO UPDATE always
 // can: it cost a sixth of a first import). A statement that left rows out
 // (they existed) is run again as an upsert with conflict, whose errors are
-// real ones: our values are never NULL, so nothing else is ignored.
-func (t *ingestTx) insertSQLite(ctx context.Context, table string, cols []string, n int, values func(i int) []any, conflict string) error {
-	ncol := len(cols)
+// real ones: our values are never NULL, so nothing else is ignored. The
+// first nvar of cols are bound from values; lits holds the others' values
+// as SQL literals. It returns how many rows the first statements inserted.
+func (t *ingestTx) insertSQLite(ctx context.Context, table string, cols []string, nvar int, lits string, n int,
+	values func(i int) []any, conflict string) (inserted int, err error) {
 	head := " " + table + " (" + joinCols(cols) + ")"
-	return chunks(n, rowsPerStatement(ncol), func(lo, hi int) error {
-		args := make([]any, 0, (hi-lo)*ncol)
+	err = chunks(n, rowsPerStatement(nvar), func(lo, hi int) error {
+		args := make([]any, 0, (hi-lo)*nvar)
 		for i := lo; i < hi; i++ {
 			args = append(args, values(i)...)
 		}
-		res, err := t.tx.ExecContext(ctx, t.valuesSQL("INSERT OR IGNORE INTO"+head, ncol, hi-lo, ""), args...)
+		res, err := t.tx.ExecContext(ctx, t.valuesLitSQL("INSERT OR IGNORE INTO"+head, nvar, hi-lo, lits, ""), args...)
 		if err != nil {
 			return err
 		}
-		if k, err := res.RowsAffected(); err != nil || k == int64(hi-lo) {
+		k, err := res.RowsAffected()
+		if err != nil || k == int64(hi-lo) {
+			inserted += int(k)
 			return err
 		}
-		_, err = t.tx.ExecContext(ctx, t.valuesSQL("INSERT INTO"+head, ncol, hi-lo, conflict), args...)
+		inserted += int(k)
+		_, err = t.tx.ExecContext(ctx, t.valuesLitSQL("INSERT INTO"+head, nvar, hi-lo, lits, conflict), args...)
 		return err
 	})
+	return inserted, err
 }
 
 func joinCols(cols []string) string {
@@ -580,7 +632,14 @@ func (t *ingestTx) UpsertDetections(ctx context.Context, ds []store.DetectionWri
 		return t.s.cfg.Bulk.UpsertDetections(ctx, t.conn, rows)
 	}
 	if t.s.cfg.Dialect == "sqlite" {
-		err := t.insertSQLite(ctx, "detections", DetectionColumns, len(rows), func(i int) []any { return rows[i].Values() }, DetectionConflict)
+		// present, import_id, first_seen and last_seen are literals (see
+		// findingLiterals).
+		cols := []string{"finding_id", "source", "tool_id", "severity", "content_hash", "evidence", "present", "import_id", "first_seen", "last_seen"}
+		lits := ", TRUE, " + strconv.FormatInt(importID, 10) + strings.Repeat(", "+sqliteTime(at), 2)
+		_, err := t.insertSQLite(ctx, "detections", cols, 6, lits, len(rows), func(i int) []any {
+			r := &rows[i]
+			return []any{r.FindingID, r.Source, r.ToolID, r.Severity, r.ContentHash, r.Ev}
+		}, DetectionConflict)
 		if err != nil {
 			return fmt.Errorf("upsert detections: %w", err)
 		}
