@@ -1,11 +1,15 @@
 package tenable_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -546,6 +550,45 @@ func TestErrors(t *testing.T) {
 			}
 			if pe.Line <= 0 && pe.Offset < 0 {
 				t.Errorf("error without position: %v", err)
+			}
+		})
+	}
+}
+
+// TestReadSizes parses the Nessus files of the corpus as a whole and one
+// byte, then a few bytes, at a time: the XML scanner refills its buffer in
+// the middle of every token, and what it reads must not depend on where.
+func TestReadSizes(t *testing.T) {
+	dir := reporttest.CorpusDir(t)
+	files, err := filepath.Glob(filepath.Join(dir, "tenable", "*", "*.[nx][em][sl]*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no Nessus files in the corpus")
+	}
+	parse := func(r io.Reader) (*reporttest.Recorder, string) {
+		rec := &reporttest.Recorder{}
+		if err := tenable.New().Parse(context.Background(), r, rec); err != nil {
+			return rec, err.Error()
+		}
+		return rec, ""
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			whole, wholeErr := parse(bytes.NewReader(b))
+			for name, r := range map[string]io.Reader{
+				"one byte":   iotest.OneByteReader(bytes.NewReader(b)),
+				"half reads": iotest.HalfReader(bytes.NewReader(b)),
+			} {
+				rec, err := parse(r)
+				if diff := cmp.Diff(whole, rec); diff != "" || err != wholeErr {
+					t.Errorf("%s: error %q, want %q; (-whole +%s):\n%s", name, err, wholeErr, name, diff)
+				}
 			}
 		})
 	}

@@ -244,7 +244,10 @@ func (s *Scanner) fill() {
 		copy(nb, s.buf[:s.end])
 		s.buf = nb
 	}
-	for range 100 {
+	// Fill the buffer, however little each Read gives: a token cut by the
+	// end of the buffer is read again from its start, which must happen
+	// once per buffer's worth of input, not once per Read.
+	for empty := 0; s.end < len(s.buf); {
 		n, err := s.r.Read(s.buf[s.end:])
 		s.end += n
 		if err != nil {
@@ -252,10 +255,12 @@ func (s *Scanner) fill() {
 			return
 		}
 		if n > 0 {
+			empty = 0
+		} else if empty++; empty == 100 {
+			s.rerr = io.ErrNoProgress
 			return
 		}
 	}
-	s.rerr = io.ErrNoProgress
 }
 
 // short is what a token that runs off the input read so far returns:
