@@ -3,6 +3,8 @@ package tenable_test
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/ctemhq/ctem/internal/discover/formats/tenable"
@@ -38,4 +40,34 @@ func BenchmarkParseNessus(b *testing.B) {
 		b.Fatalf("parsed %d findings on %d assets, want %d on %d", sink.Observations, sink.Assets, hosts*perHost, hosts)
 	}
 	reporttest.ReportRate(b, hosts*perHost)
+}
+
+// BenchmarkParseNessusCorpus parses the real .nessus files of the corpus,
+// whose items carry the two dozen children real scans write (the generated
+// report has seven).
+func BenchmarkParseNessusCorpus(b *testing.B) {
+	dir := reporttest.CorpusDir(b)
+	var docs [][]byte
+	size := 0
+	for _, name := range []string{"issue_6992.nessus", "nessus_with_cvssv3.nessus", "nessus_with_cwe-.nessus", "nessus_v_unknown.xml", "nessus_many_vuln.xml"} {
+		doc, err := os.ReadFile(filepath.Join(dir, "tenable", "nessus", name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		docs = append(docs, doc)
+		size += len(doc)
+	}
+	f := tenable.New()
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	var sink reporttest.Counter
+	for b.Loop() {
+		sink = reporttest.Counter{}
+		for _, doc := range docs {
+			if err := f.Parse(context.Background(), bytes.NewReader(doc), &sink); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	reporttest.ReportRate(b, sink.Observations)
 }
