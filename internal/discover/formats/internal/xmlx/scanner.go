@@ -54,7 +54,6 @@ type Scanner struct {
 	lines     int
 	lineStart int64
 
-	kind       Kind
 	local      []byte
 	attrs      []RawAttr
 	text       []byte
@@ -88,7 +87,6 @@ func (s *Scanner) Next() (Kind, error) {
 	if s.selfClosed {
 		s.selfClosed = false
 		s.local = localName(s.pop())
-		s.kind = EndTag
 		return EndTag, nil
 	}
 	for {
@@ -107,7 +105,6 @@ func (s *Scanner) Next() (Kind, error) {
 			return 0, err
 		}
 		if k != 0 {
-			s.kind = k
 			return k, nil
 		}
 	}
@@ -134,9 +131,6 @@ func (s *Scanner) Attr(name string) []byte {
 
 // Text is the current character data; valid until the next call of Next.
 func (s *Scanner) Text() []byte { return s.text }
-
-// Depth is the number of elements open (the current start tag included).
-func (s *Scanner) Depth() int { return len(s.nameEnds) }
 
 // Skip reads past the end of the element whose start tag is current.
 func (s *Scanner) Skip() error {
