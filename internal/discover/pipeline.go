@@ -213,7 +213,7 @@ func (p *Pipeline) importUnit(ctx context.Context, u unit, opt Options) (Result,
 		w := &writer{
 			tx: tx, source: format.Name(), at: at, importID: imp.ID, secretKey: key, userAsset: opt.Asset, fileName: defaultAssetName(u.name),
 			res:    &resolver{tx: tx, importID: imp.ID, at: at, cache: map[string]int64{}, canon: map[int64]int64{}, counts: &imp.Counts},
-			counts: &imp.Counts, covered: map[int64]bool{}, seenFP: map[[16]byte]bool{}, seenFinding: map[int64]bool{}, loaded: map[int64]bool{},
+			counts: &imp.Counts, covered: map[int64]bool{}, seenFP: map[[16]byte]struct{}{}, seenFinding: idSet{}, loaded: map[int64]bool{},
 		}
 		for b := range ch {
 			if b.source != "" {
@@ -320,10 +320,29 @@ type writer struct {
 
 	covered     map[int64]bool
 	coverOrder  []int64
-	seenFP      map[[16]byte]bool
-	seenFinding map[int64]bool
+	seenFP      map[[16]byte]struct{}
+	seenFinding idSet
 	assetKinds  map[int64]model.AssetKind
 	loaded      map[int64]bool // assets whose stored findings states has read
+}
+
+// idSet is a set of row ids, a bit per id in pages of 64Ki ids: ids are
+// dense, and a map of a million of them costs tens of megabytes that the
+// database's page cache makes better use of.
+type idSet map[int64]*[1024]uint64
+
+func (s idSet) add(id int64) {
+	p := s[id>>16]
+	if p == nil {
+		p = new([1024]uint64)
+		s[id>>16] = p
+	}
+	p[id>>6&1023] |= 1 << (id & 63)
+}
+
+func (s idSet) has(id int64) bool {
+	p := s[id>>16]
+	return p != nil && p[id>>6&1023]&(1<<(id&63)) != 0
 }
 
 func (w *writer) cover(id int64, kind model.AssetKind) {
@@ -390,11 +409,11 @@ func (w *writer) write(ctx context.Context, b batch) error {
 		var k [16]byte
 		hex.Decode(k[:], []byte(fp))
 		w.counts.Detections++
-		if w.seenFP[k] {
+		if _, dup := w.seenFP[k]; dup {
 			w.counts.Duplicates++
 			continue
 		}
-		w.seenFP[k] = true
+		w.seenFP[k] = struct{}{}
 		o.Secret = "" // only its keyed hash, inside the fingerprint, is kept
 		ps = append(ps, &pending{obs: o, fp: fp, key: key, assetID: assetID, fhash: b.hashes[i][0], dhash: b.hashes[i][1]})
 	}
@@ -435,7 +454,7 @@ func (w *writer) write(ctx context.Context, b batch) error {
 			case st.DetectionID != 0:
 				w.counts.Unchanged++
 			}
-			w.seenFinding[st.FindingID] = true
+			w.seenFinding.add(st.FindingID)
 		}
 		if p.findingW {
 			f := p.obs.Finding
@@ -461,7 +480,7 @@ func (w *writer) write(ctx context.Context, b batch) error {
 		if id == 0 {
 			return fmt.Errorf("finding %s was not written", p.fp)
 		}
-		w.seenFinding[id] = true
+		w.seenFinding.add(id)
 		dws = append(dws, store.DetectionWrite{FindingID: id, Source: w.source, ToolID: p.obs.ToolID, Severity: p.obs.ToolSeverity,
 			Evidence: p.obs.Evidence, ContentHash: p.dhash})
 	}
@@ -534,7 +553,7 @@ func (w *writer) finish(ctx context.Context) error {
 	}
 	var absent []int64
 	err := w.tx.PresentDetections(ctx, w.source, stored, func(detID, findingID int64) error {
-		if !w.seenFinding[findingID] {
+		if !w.seenFinding.has(findingID) {
 			absent = append(absent, detID)
 		}
 		return nil
