@@ -55,9 +55,9 @@ type hostState struct {
 const maxShared = 16 << 20
 
 // xmlParser reads a .nessus document with xmlx.Scanner, a tokenizer that
-// hands out byte slices: a report of a million results repeats the same
-// plugin texts on every host, and sharing them (rather than copying each
-// into a new string) is most of what makes the parse fast.
+// hands out byte slices, so that only what a finding keeps becomes a
+// string; and as a report of a million results repeats the same plugin
+// texts on every host, those strings are shared rather than copied.
 type xmlParser struct {
 	sc       *xmlx.Scanner
 	shared   *xmlx.Interner
