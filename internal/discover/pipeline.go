@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -324,6 +325,7 @@ type writer struct {
 	seenFinding idSet
 	assetKinds  map[int64]model.AssetKind
 	loaded      map[int64]bool // assets whose stored findings states has read
+	last        lastRef
 }
 
 // idSet is a set of row ids, a bit per id in pages of 64Ki ids: ids are
@@ -357,6 +359,16 @@ func (w *writer) cover(id int64, kind model.AssetKind) {
 }
 
 func (w *writer) resolve(ctx context.Context, ref report.AssetRef) (int64, model.AssetKind, error) {
+	// A report lists an asset's findings together: the previous answer
+	// stands for the same reference, without normalizing its identifiers
+	// again (the resolver would answer from its cache, as the asset's
+	// attributes count only when it creates the asset).
+	if l := &w.last; l.ok && ref.Kind == l.ref.Kind && ref.Name == l.ref.Name && slices.Equal(ref.Identifiers, l.ref.Identifiers) {
+		id := w.res.live(l.id)
+		w.cover(id, l.kind)
+		return id, l.kind, nil
+	}
+	raw := ref
 	if len(ref.Identifiers) == 0 {
 		switch {
 		case w.userAsset != nil:
@@ -375,8 +387,19 @@ func (w *writer) resolve(ctx context.Context, ref report.AssetRef) (int64, model
 	if err != nil {
 		return 0, "", err
 	}
+	// The identifiers are copied: a parser may reuse their array.
+	raw.Identifiers = slices.Clone(raw.Identifiers)
+	w.last = lastRef{ok: true, ref: raw, id: id, kind: ref.Kind}
 	w.cover(id, ref.Kind)
 	return id, ref.Kind, nil
+}
+
+// lastRef is the asset reference the writer resolved last.
+type lastRef struct {
+	ok   bool
+	ref  report.AssetRef
+	id   int64
+	kind model.AssetKind
 }
 
 type pending struct {
