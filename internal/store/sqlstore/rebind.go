@@ -13,8 +13,9 @@ import (
 // plain positional ? placeholders, with the arguments reordered to match.
 
 type rewritten struct {
-	query string
-	order []int // argument index for each ? in order
+	query   string
+	order   []int // argument index for each ? in order
+	inOrder bool  // order is 0, 1, 2…: the arguments need no reordering
 }
 
 type rebinder struct {
@@ -33,7 +34,7 @@ func (r *rebinder) rebind(query string, args []any) (string, []any) {
 		rw = rewrite(query)
 		r.cache.Store(query, rw)
 	}
-	if rw.order == nil {
+	if rw.order == nil || rw.inOrder && len(args) == len(rw.order) {
 		return rw.query, args
 	}
 	out := make([]any, len(rw.order))
@@ -69,7 +70,11 @@ func rewrite(q string) rewritten {
 			b = append(b, c)
 		}
 	}
-	return rewritten{query: string(b), order: order}
+	inOrder := true
+	for i, n := range order {
+		inOrder = inOrder && n == i
+	}
+	return rewritten{query: string(b), order: order, inOrder: inOrder}
 }
 
 // execer is what both a pool and a transaction offer.

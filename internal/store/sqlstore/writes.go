@@ -434,10 +434,13 @@ var FindingColumns = []string{"asset_id", "origin_asset_id", "fingerprint", "fke
 	"remediation", "refs", "status", "first_seen", "last_seen", "updated_at"}
 
 // Values lists the row's values in FindingColumns order.
-func (r FindingRow) Values() []any {
-	return []any{r.AssetID, r.OriginAssetID, r.Fingerprint, r.Key, r.Source, r.ContentHash, r.Kind, r.Title, r.Description,
+func (r FindingRow) Values() []any { return r.appendValues(make([]any, 0, len(FindingColumns))) }
+
+// appendValues appends the row's values in FindingColumns order to args.
+func (r *FindingRow) appendValues(args []any) []any {
+	return append(args, r.AssetID, r.OriginAssetID, r.Fingerprint, r.Key, r.Source, r.ContentHash, r.Kind, r.Title, r.Description,
 		r.Severity, r.VulnID, r.Aliases, r.CWEs, r.CVSS, r.CVSSScore, r.RuleID, r.Component, r.Package, r.Location,
-		r.Remediation, r.Refs, r.Status, r.At, r.At, r.At}
+		r.Remediation, r.Refs, r.Status, r.At, r.At, r.At)
 }
 
 // FindingConflict is the ON CONFLICT clause both backends use: descriptive
@@ -544,7 +547,7 @@ func (t *ingestTx) upsertFindingsSQLite(ctx context.Context, rows []FindingRow) 
 	nvar := findingLiterals
 	lits := ", 'open'" + strings.Repeat(", "+sqliteTime(rows[0].At), 3) // status, first_seen, last_seen, updated_at
 	inserted, err := t.insertSQLite(ctx, "findings", FindingColumns, nvar, lits, len(rows),
-		func(i int) []any { return rows[i].Values()[:nvar] }, findingOnConflict)
+		func(args []any, i int) []any { return rows[i].appendValues(args)[:len(args)+nvar] }, findingOnConflict)
 	if err != nil {
 		return nil, fmt.Errorf("upsert findings: %w", err)
 	}
@@ -609,12 +612,12 @@ const SQLiteTimeLayout = "2006-01-02 15:04:05.999999999-07:00"
 // first nvar of cols are bound from values; lits holds the others' values
 // as SQL literals. It returns how many rows the first statements inserted.
 func (t *ingestTx) insertSQLite(ctx context.Context, table string, cols []string, nvar int, lits string, n int,
-	values func(i int) []any, conflict string) (inserted int, err error) {
+	values func(args []any, i int) []any, conflict string) (inserted int, err error) {
 	head := " " + table + " (" + joinCols(cols) + ")"
 	err = chunks(n, rowsPerStatement(nvar), func(lo, hi int) error {
 		args := make([]any, 0, (hi-lo)*nvar)
 		for i := lo; i < hi; i++ {
-			args = append(args, values(i)...)
+			args = values(args, i)
 		}
 		res, err := t.tx.ExecContext(ctx, t.valuesLitSQL("INSERT OR IGNORE INTO"+head, nvar, hi-lo, lits, ""), args...)
 		if err != nil {
@@ -679,9 +682,9 @@ func (t *ingestTx) UpsertDetections(ctx context.Context, ds []store.DetectionWri
 		// findingLiterals).
 		cols := []string{"finding_id", "source", "tool_id", "severity", "content_hash", "evidence", "present", "import_id", "first_seen", "last_seen"}
 		lits := ", TRUE, " + strconv.FormatInt(importID, 10) + strings.Repeat(", "+sqliteTime(at), 2)
-		_, err := t.insertSQLite(ctx, "detections", cols, 6, lits, len(rows), func(i int) []any {
+		_, err := t.insertSQLite(ctx, "detections", cols, 6, lits, len(rows), func(args []any, i int) []any {
 			r := &rows[i]
-			return []any{r.FindingID, r.Source, r.ToolID, r.Severity, r.ContentHash, r.Ev}
+			return append(args, r.FindingID, r.Source, r.ToolID, r.Severity, r.ContentHash, r.Ev)
 		}, DetectionConflict)
 		if err != nil {
 			return fmt.Errorf("upsert detections: %w", err)
