@@ -369,6 +369,21 @@ func (w *writer) resolve(ctx context.Context, ref report.AssetRef) (int64, model
 		return id, l.kind, nil
 	}
 	raw := ref
+	ref = w.effective(ref)
+	id, err := w.res.resolve(ctx, ref)
+	if err != nil {
+		return 0, "", err
+	}
+	// The identifiers are copied: a parser may reuse their array.
+	raw.Identifiers = slices.Clone(raw.Identifiers)
+	w.last = lastRef{ok: true, ref: raw, id: id, kind: ref.Kind}
+	w.cover(id, ref.Kind)
+	return id, ref.Kind, nil
+}
+
+// effective is the reference to resolve for ref: --asset or the file's
+// asset when the report names none, and hosts by default.
+func (w *writer) effective(ref report.AssetRef) report.AssetRef {
 	if len(ref.Identifiers) == 0 {
 		switch {
 		case w.userAsset != nil:
@@ -383,15 +398,26 @@ func (w *writer) resolve(ctx context.Context, ref report.AssetRef) (int64, model
 	if ref.Kind == "" {
 		ref.Kind = model.AssetHost
 	}
-	id, err := w.res.resolve(ctx, ref)
-	if err != nil {
-		return 0, "", err
+	return ref
+}
+
+// prefetch has the resolver read at once what the batch's asset
+// references match (see resolver.prefetch).
+func (w *writer) prefetch(ctx context.Context, b batch) error {
+	var refs []report.AssetRef
+	add := func(ref report.AssetRef) {
+		if n := len(refs); n > 0 && ref.Kind == refs[n-1].Kind && ref.Name == refs[n-1].Name && slices.Equal(ref.Identifiers, refs[n-1].Identifiers) {
+			return // observations of one asset come together
+		}
+		refs = append(refs, ref)
 	}
-	// The identifiers are copied: a parser may reuse their array.
-	raw.Identifiers = slices.Clone(raw.Identifiers)
-	w.last = lastRef{ok: true, ref: raw, id: id, kind: ref.Kind}
-	w.cover(id, ref.Kind)
-	return id, ref.Kind, nil
+	for _, a := range b.assets {
+		add(w.effective(a))
+	}
+	for i := range b.obs {
+		add(w.effective(b.obs[i].Asset))
+	}
+	return w.res.prefetch(ctx, refs)
 }
 
 // lastRef is the asset reference the writer resolved last.
@@ -415,6 +441,9 @@ type pending struct {
 }
 
 func (w *writer) write(ctx context.Context, b batch) error {
+	if err := w.prefetch(ctx, b); err != nil {
+		return err
+	}
 	for _, a := range b.assets {
 		if _, _, err := w.resolve(ctx, a); err != nil {
 			return err

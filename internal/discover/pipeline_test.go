@@ -358,3 +358,33 @@ func TestGenericSourcesAreSeparateTools(t *testing.T) {
 		}
 	})
 }
+
+// TestAssetsResolvedWithinABatch has one batch name an asset in several
+// ways: each later reference must see what the earlier ones created or
+// added (the batch's look-ups are read ahead of its writes).
+func TestAssetsResolvedWithinABatch(t *testing.T) {
+	backends(t, func(t *testing.T, p *discover.Pipeline) {
+		path := filepath.Join(t.TempDir(), "one-host.json")
+		report := `{"ctem": "findings/v1", "findings": [
+  {"asset": {"kind": "host", "identifiers": {"hostname": "web01"}}, "kind": "vulnerability", "title": "a", "vuln_id": "CVE-2024-0001", "severity": "high"},
+  {"asset": {"kind": "host", "identifiers": {"hostname": "web01", "ipv4": "10.0.0.7"}}, "kind": "vulnerability", "title": "b", "vuln_id": "CVE-2024-0002", "severity": "high"},
+  {"asset": {"kind": "host", "identifiers": {"ipv4": "10.0.0.7"}}, "kind": "vulnerability", "title": "c", "vuln_id": "CVE-2024-0003", "severity": "high"},
+  {"asset": {"kind": "host", "identifiers": {"fqdn": "web01.corp.example"}}, "kind": "vulnerability", "title": "d", "vuln_id": "CVE-2024-0004", "severity": "high"}
+]}`
+		if err := os.WriteFile(path, []byte(report), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []model.ImportCounts{
+			{Findings: 4, Detections: 4, New: 4, AssetsCovered: 1, AssetsCreated: 1},
+			{Findings: 4, Detections: 4, Unchanged: 4, AssetsCovered: 1},
+		} {
+			if d := cmp.Diff(want, importFile(t, p, path, discover.Options{})); d != "" {
+				t.Errorf("import %d (-want +got):\n%s", i+1, d)
+			}
+		}
+		assets, err := p.Store.ListAssets(context.Background(), store.AssetFilter{})
+		if err != nil || len(assets) != 1 {
+			t.Fatalf("assets = %+v, %v; want web01 alone", assets, err)
+		}
+	})
+}

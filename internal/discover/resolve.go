@@ -35,6 +35,134 @@ type resolver struct {
 	// created holds the assets this import created: nothing is stored
 	// about their findings yet, so the writer need not look.
 	created map[int64]bool
+	// pre holds what a batch's references match, read at once (see
+	// prefetch); any write by the resolver makes it stale.
+	pre prefetched
+}
+
+// prefetched is what the stored identifiers and assets said for a batch's
+// references, and what the resolver has written since: an answer about a
+// written identifier or asset is read again from the store.
+type prefetched struct {
+	ok          bool
+	recs        map[model.Identifier][]store.IdentifierRecord
+	assets      map[int64]model.Asset
+	dirtyIDs    map[model.Identifier]bool
+	dirtyAssets map[int64]bool
+}
+
+// wrote records what the resolver wrote, so that prefetched answers about
+// it are not used.
+func (p *prefetched) wrote(ids []model.Identifier, assets ...int64) {
+	for _, id := range ids {
+		p.dirtyIDs[id] = true
+	}
+	for _, a := range assets {
+		p.dirtyAssets[a] = true
+	}
+}
+
+// prefetch reads, in two queries, what resolve would read for each of refs
+// one by one: a re-import resolves every asset of a batch without a
+// round trip each (they cost most of a PostgreSQL re-import). The answers
+// stand until the resolver writes.
+func (r *resolver) prefetch(ctx context.Context, refs []report.AssetRef) error {
+	r.pre = prefetched{}
+	seen := map[model.Identifier]bool{}
+	var all []model.Identifier
+	for _, ref := range refs {
+		ids, key := r.normalize(ref)
+		if _, ok := r.cache[key]; ok {
+			continue
+		}
+		for _, id := range ids {
+			if !seen[id] {
+				seen[id] = true
+				all = append(all, id)
+			}
+		}
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	recs, err := r.tx.LookupIdentifiers(ctx, all)
+	if err != nil {
+		return err
+	}
+	pre := prefetched{ok: true, recs: map[model.Identifier][]store.IdentifierRecord{}, assets: map[int64]model.Asset{},
+		dirtyIDs: map[model.Identifier]bool{}, dirtyAssets: map[int64]bool{}}
+	var assetIDs []int64
+	for _, rec := range recs {
+		pre.recs[rec.Identifier] = append(pre.recs[rec.Identifier], rec)
+		if _, ok := pre.assets[rec.AssetID]; !ok {
+			pre.assets[rec.AssetID] = model.Asset{}
+			assetIDs = append(assetIDs, rec.AssetID)
+		}
+	}
+	if len(assetIDs) > 0 {
+		assets, err := r.load(ctx, assetIDs)
+		if err != nil {
+			return err
+		}
+		for _, a := range assets {
+			pre.assets[a.ID] = a
+		}
+	}
+	r.pre = pre
+	return nil
+}
+
+// lookup is LookupIdentifiers, from the prefetched answers while they stand.
+func (r *resolver) lookup(ctx context.Context, ids []model.Identifier) ([]store.IdentifierRecord, error) {
+	if !r.pre.ok {
+		return r.tx.LookupIdentifiers(ctx, ids)
+	}
+	var out []store.IdentifierRecord
+	for _, id := range ids {
+		if r.pre.dirtyIDs[id] {
+			return r.tx.LookupIdentifiers(ctx, ids)
+		}
+		for _, rec := range r.pre.recs[id] {
+			if r.pre.dirtyAssets[rec.AssetID] {
+				return r.tx.LookupIdentifiers(ctx, ids)
+			}
+			out = append(out, rec)
+		}
+	}
+	// In the store's order, and once each: ids are distinct, and a record
+	// holds one identifier.
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// load is LoadAssets, from the prefetched answers while they stand.
+func (r *resolver) load(ctx context.Context, ids []int64) ([]model.Asset, error) {
+	if !r.pre.ok {
+		return r.tx.LoadAssets(ctx, ids)
+	}
+	out := make([]model.Asset, 0, len(ids))
+	for _, id := range ids {
+		if r.pre.dirtyAssets[id] {
+			return r.tx.LoadAssets(ctx, ids)
+		}
+		if a, ok := r.pre.assets[id]; ok && a.ID != 0 {
+			out = append(out, a)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// normalize returns ref's canonical identifiers and its cache key.
+func (r *resolver) normalize(ref report.AssetRef) ([]model.Identifier, string) {
+	if ref.Kind == "" {
+		ref.Kind = model.AssetHost
+	}
+	ids := normalizeIdentifiers(ref.Kind, ref.Identifiers)
+	if len(ids) == 0 {
+		ids = []model.Identifier{{Kind: model.IDName, Value: assetName(ref, nil)}}
+	}
+	return ids, refKey(ref.Kind, ids)
 }
 
 // AssetEvent tells how an import created or merged an asset.
@@ -69,15 +197,11 @@ func (r *resolver) resolve(ctx context.Context, ref report.AssetRef) (int64, err
 	if ref.Kind == "" {
 		ref.Kind = model.AssetHost
 	}
-	ids := normalizeIdentifiers(ref.Kind, ref.Identifiers)
-	if len(ids) == 0 {
-		ids = []model.Identifier{{Kind: model.IDName, Value: assetName(ref, nil)}}
-	}
-	key := refKey(ref.Kind, ids)
+	ids, key := r.normalize(ref)
 	if id, ok := r.cache[key]; ok {
 		return r.live(id), nil
 	}
-	recs, err := r.tx.LookupIdentifiers(ctx, ids)
+	recs, err := r.lookup(ctx, ids)
 	if err != nil {
 		return 0, err
 	}
@@ -98,7 +222,7 @@ func (r *resolver) resolve(ctx context.Context, ref report.AssetRef) (int64, err
 	}
 	var cands []*candidate
 	if len(assetIDs) > 0 {
-		assets, err := r.tx.LoadAssets(ctx, assetIDs)
+		assets, err := r.load(ctx, assetIDs)
 		if err != nil {
 			return 0, err
 		}
@@ -133,6 +257,7 @@ func (r *resolver) resolve(ctx context.Context, ref report.AssetRef) (int64, err
 		if err := r.tx.CreateAsset(ctx, &a, r.importID, RuleNew); err != nil {
 			return 0, err
 		}
+		r.pre.wrote(ids, a.ID)
 		r.counts.AssetsCreated++
 		if r.created == nil {
 			r.created = map[int64]bool{}
@@ -162,6 +287,7 @@ func (r *resolver) resolve(ctx context.Context, ref report.AssetRef) (int64, err
 				if blocked {
 					continue
 				}
+				r.pre.ok = false // a merge moves findings and identifiers: read everything again
 				if err := r.tx.MergeAssets(ctx, chosen, c.asset.ID, c.rule, r.importID, r.at); err != nil {
 					return 0, err
 				}
@@ -184,12 +310,14 @@ func (r *resolver) resolve(ctx context.Context, ref report.AssetRef) (int64, err
 			if err := r.tx.AddIdentifiers(ctx, chosen, add, r.importID, rule, r.at); err != nil {
 				return 0, err
 			}
+			r.pre.wrote(add, chosen)
 			// An asset first seen by address only (a network scan) takes
 			// the name a later report gives it.
 			if better := assetName(ref, ids); chosen == top.asset.ID && weakName(top.asset) && !weakNameOf(better, ids) && better != top.asset.Name {
 				if err := r.tx.RenameAsset(ctx, chosen, better); err != nil {
 					return 0, err
 				}
+				r.pre.wrote(nil, chosen)
 			}
 		}
 	}
