@@ -180,15 +180,29 @@ func (t *ingestTx) LookupIdentifiers(ctx context.Context, ids []model.Identifier
 	var out []store.IdentifierRecord
 	err := chunks(len(ids), 400, func(lo, hi int) error {
 		w := &where{}
-		var ors []string
-		for _, id := range ids[lo:hi] {
-			sub := &where{args: w.args}
-			sub.add("(i.kind = ? AND i.value = ?)", string(id.Kind), id.Value)
-			w.args = sub.args
-			ors = append(ors, sub.conds[0])
+		var cond string
+		if t.s.cfg.Dialect == "postgres" {
+			// Two array parameters: one statement for any number of
+			// identifiers, planned once per import, where a chain of ORs
+			// is planned anew for each length (most of a look-up's time).
+			kinds, values := make([]string, 0, hi-lo), make([]string, 0, hi-lo)
+			for _, id := range ids[lo:hi] {
+				kinds, values = append(kinds, string(id.Kind)), append(values, id.Value)
+			}
+			cond = "(i.kind, i.value) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
+			w.args = []any{kinds, values}
+		} else {
+			var ors []string
+			for _, id := range ids[lo:hi] {
+				sub := &where{args: w.args}
+				sub.add("(i.kind = ? AND i.value = ?)", string(id.Kind), id.Value)
+				w.args = sub.args
+				ors = append(ors, sub.conds[0])
+			}
+			cond = joinOr(ors)
 		}
 		q := `SELECT i.id, COALESCE(a.merged_into, a.id), i.kind, i.value, COALESCE(i.import_id, 0), i.rule, i.created_at
-			FROM asset_identifiers i JOIN assets a ON a.id = i.asset_id WHERE ` + joinOr(ors) + ` ORDER BY i.id`
+			FROM asset_identifiers i JOIN assets a ON a.id = i.asset_id WHERE ` + cond + ` ORDER BY i.id`
 		rows, err := t.tx.QueryContext(ctx, q, w.args...)
 		if err != nil {
 			return fmt.Errorf("lookup identifiers: %w", err)
