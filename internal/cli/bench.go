@@ -78,6 +78,7 @@ imports it again unchanged, and prints both rates and the peak memory of the pro
 				for _, f := range files {
 					res, err := p.ImportFile(ctx, f, discover.Options{})
 					if err != nil {
+						stop() // the profile of a failed run still says where it went
 						return err
 					}
 					for _, r := range res {
