@@ -28,7 +28,7 @@ func (a *app) benchCommand() *cobra.Command {
 	var assets, perAsset int
 	var format, output string
 	var keep bool
-	var cpuProfile string
+	var cpuProfile, memProfile string
 	ingest := &cobra.Command{
 		Use:   "ingest",
 		Short: "Generate a realistic report, import it into a fresh database, then re-import it unchanged",
@@ -89,6 +89,9 @@ imports it again unchanged, and prints both rates and the peak memory of the pro
 				}
 				took := time.Since(start)
 				stop()
+				if err := writeHeapProfile(memProfile, i); err != nil {
+					return err
+				}
 				row := benchRow{Round: round, Findings: counts.findings, New: counts.new, Unchanged: counts.unchanged,
 					Seconds: took.Seconds(), PerSecond: float64(total) / took.Seconds(), PeakRSSMB: peakRSSMB()}
 				rows = append(rows, row)
@@ -109,8 +112,30 @@ imports it again unchanged, and prints both rates and the peak memory of the pro
 	f.StringVarP(&output, "output", "o", "table", "output: table, or json for the figures as well")
 	f.BoolVar(&keep, "keep", false, "keep the generated files and database")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write CPU profiles of the imports: the first to this file, the re-import to this file with .reimport appended (go tool pprof)")
+	f.StringVar(&memProfile, "memprofile", "", "write heap profiles taken at the end of each import: the first to this file, the re-import's with .reimport appended (go tool pprof -sample_index=inuse_space)")
 	cmd.AddCommand(ingest)
 	return cmd
+}
+
+// writeHeapProfile writes the heap profile at the end of round i (nothing
+// when path is empty), after a collection so that it shows what is live.
+func writeHeapProfile(path string, i int) error {
+	if path == "" {
+		return nil
+	}
+	if i > 0 {
+		path += ".reimport"
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // startProfile starts the CPU profile of round i (none when path is

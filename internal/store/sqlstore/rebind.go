@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"strconv"
 	"sync"
+	"sync/atomic"
 )
 
 // SQL is written once with $N placeholders, which PostgreSQL takes as is.
@@ -21,7 +22,14 @@ type rewritten struct {
 type rebinder struct {
 	on    bool
 	cache sync.Map // string -> rewritten
+	n     atomic.Int64
 }
+
+// maxRewrites bounds the cache: ingest statements carry per-import literals
+// (times, import ids), so a long-running server sees new query texts with
+// every import, and an unbounded cache would keep them all. A full cache is
+// emptied; the statements in use are rewritten again on their next call.
+const maxRewrites = 256
 
 func (r *rebinder) rebind(query string, args []any) (string, []any) {
 	if !r.on {
@@ -32,6 +40,10 @@ func (r *rebinder) rebind(query string, args []any) (string, []any) {
 		rw = v.(rewritten)
 	} else {
 		rw = rewrite(query)
+		if r.n.Add(1) > maxRewrites {
+			r.cache.Clear()
+			r.n.Store(1)
+		}
 		r.cache.Store(query, rw)
 	}
 	if rw.order == nil || rw.inOrder && len(args) == len(rw.order) {

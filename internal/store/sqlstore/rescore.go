@@ -595,6 +595,10 @@ func setPrioritiesSQLite(ctx context.Context, tx handle, ps []store.PriorityUpda
 }
 
 // priorityValues and priorityUniform are the statements by chunk size.
+// OR FAIL: with the default ABORT a multi-row UPDATE inside a transaction
+// copies every page it changes to a statement journal first, to undo
+// itself on a constraint error; the caller rolls the whole transaction
+// back on any error, so that copy buys nothing.
 var priorityValues, priorityUniform = map[int]string{}, map[int]string{}
 
 func init() {
@@ -609,10 +613,10 @@ func init() {
 		return b.String()
 	}
 	for _, n := range priorityChunks {
-		priorityValues[n] = `UPDATE findings SET priority_band = v.column2, priority_score = v.column3, priority_explanation = v.column4,
+		priorityValues[n] = `UPDATE OR FAIL findings SET priority_band = v.column2, priority_score = v.column3, priority_explanation = v.column4,
 	policy_version = v.column5, decided_at = v.column6, sla_due = v.column7, owner = v.column8
 	FROM (VALUES ` + rows(n, 1, 8) + `) AS v WHERE findings.id = v.column1`
-		priorityUniform[n] = `UPDATE findings SET priority_band = v.column2, priority_score = v.column3, priority_explanation = $1,
+		priorityUniform[n] = `UPDATE OR FAIL findings SET priority_band = v.column2, priority_score = v.column3, priority_explanation = $1,
 	policy_version = $2, decided_at = $3, sla_due = v.column4, owner = v.column5
 	FROM (VALUES ` + rows(n, 4, 5) + `) AS v WHERE findings.id = v.column1`
 	}
