@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ctemhq/ctem/internal/model"
@@ -539,6 +540,7 @@ const sqliteTimeFormat = "2006-01-02 15:04:05.999999999-07:00"
 // work. A chunk whose rows share their explanation, policy and decision
 // time (a run decides most findings at one instant) binds those once.
 func setPrioritiesSQLite(ctx context.Context, tx handle, ps []store.PriorityUpdate) error {
+	valuesSQL, uniformSQL := priorityStatements()
 	args := make([]any, 0, 8*priorityChunks[0])
 	// Due dates fall on a few days: each distinct time is formatted once,
 	// as the driver would format it.
@@ -582,9 +584,9 @@ func setPrioritiesSQLite(ctx context.Context, tx handle, ps []store.PriorityUpda
 				args = append(args, p.FindingID, p.Band, p.Score, p.Explanation, p.Policy, text(p.DecidedAt), due, p.Owner)
 			}
 		}
-		q := priorityValues[n]
+		q := valuesSQL[n]
 		if uniform {
-			q = priorityUniform[n]
+			q = uniformSQL[n]
 		}
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return err
@@ -594,14 +596,15 @@ func setPrioritiesSQLite(ctx context.Context, tx handle, ps []store.PriorityUpda
 	return nil
 }
 
-// priorityValues and priorityUniform are the statements by chunk size.
+// priorityStatements are the statements by chunk size: all columns per
+// row, and the uniform form binding explanation, policy and time once.
 // OR FAIL: with the default ABORT a multi-row UPDATE inside a transaction
 // copies every page it changes to a statement journal first, to undo
 // itself on a constraint error; the caller rolls the whole transaction
 // back on any error, so that copy buys nothing.
-var priorityValues, priorityUniform = map[int]string{}, map[int]string{}
-
-func init() {
+// They are built on first use and never change.
+var priorityStatements = sync.OnceValues(func() (values, uniform map[int]string) {
+	values, uniform = map[int]string{}, map[int]string{}
 	rows := func(n, first, cols int) string {
 		var b strings.Builder
 		for i := range n {
@@ -613,14 +616,15 @@ func init() {
 		return b.String()
 	}
 	for _, n := range priorityChunks {
-		priorityValues[n] = `UPDATE OR FAIL findings SET priority_band = v.column2, priority_score = v.column3, priority_explanation = v.column4,
+		values[n] = `UPDATE OR FAIL findings SET priority_band = v.column2, priority_score = v.column3, priority_explanation = v.column4,
 	policy_version = v.column5, decided_at = v.column6, sla_due = v.column7, owner = v.column8
 	FROM (VALUES ` + rows(n, 1, 8) + `) AS v WHERE findings.id = v.column1`
-		priorityUniform[n] = `UPDATE OR FAIL findings SET priority_band = v.column2, priority_score = v.column3, priority_explanation = $1,
+		uniform[n] = `UPDATE OR FAIL findings SET priority_band = v.column2, priority_score = v.column3, priority_explanation = $1,
 	policy_version = $2, decided_at = $3, sla_due = v.column4, owner = v.column5
 	FROM (VALUES ` + rows(n, 4, 5) + `) AS v WHERE findings.id = v.column1`
 	}
-}
+	return values, uniform
+})
 
 // setPrioritiesPostgres writes decisions with one UPDATE ... FROM unnest(...)
 // per 10,000 rows: eight array parameters, whatever the row count.
