@@ -29,7 +29,7 @@ const (
 // (a content hash is appended), so stored decisions always name the exact
 // policy that made them.
 type PolicyConfig struct {
-	// Name of the policy; the version is Name + "/1" (+ "+hash" when any
+	// Name of the policy; the version is Name + "/2" (+ "+hash" when any
 	// value differs from the defaults). Default "ctem-default".
 	Name string `yaml:"name,omitempty" json:"name,omitempty"`
 
@@ -176,7 +176,7 @@ var defaultCompiled = func() *compiled {
 
 var defaultHash = settingsHash(DefaultConfig())
 
-// DefaultPolicy returns the built-in policy "ctem-default/1".
+// DefaultPolicy returns the built-in policy "ctem-default/2".
 func DefaultPolicy() Policy { return Policy{defaultCompiled} }
 
 // NewPolicy validates cfg, fills unset fields with the defaults and
@@ -196,7 +196,7 @@ func (p Policy) get() *compiled {
 	return p.c
 }
 
-// Version names the policy: "ctem-default/1", or Name + "/1+" + the first
+// Version names the policy: "ctem-default/2", or Name + "/2+" + the first
 // 12 hex digits of a hash of the effective settings when they differ from
 // the defaults.
 func (p Policy) Version() string { return p.get().version }
