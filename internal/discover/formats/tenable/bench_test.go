@@ -2,7 +2,6 @@ package tenable_test
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -26,20 +25,10 @@ func BenchmarkParseNessus(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	f := tenable.New()
-	b.SetBytes(int64(doc.Len()))
-	b.ReportAllocs()
-	var sink reporttest.Counter
-	for b.Loop() {
-		sink = reporttest.Counter{}
-		if err := f.Parse(context.Background(), bytes.NewReader(doc.Bytes()), &sink); err != nil {
-			b.Fatal(err)
-		}
+	got := reporttest.BenchParse(b, tenable.New(), [][]byte{doc.Bytes()})
+	if got.Observations != hosts*perHost || got.Assets != hosts {
+		b.Fatalf("parsed %d findings on %d assets, want %d on %d", got.Observations, got.Assets, hosts*perHost, hosts)
 	}
-	if sink.Observations != hosts*perHost || sink.Assets != hosts {
-		b.Fatalf("parsed %d findings on %d assets, want %d on %d", sink.Observations, sink.Assets, hosts*perHost, hosts)
-	}
-	reporttest.ReportRate(b, hosts*perHost)
 }
 
 // BenchmarkParseNessusCorpus parses the real .nessus files of the corpus,
@@ -48,26 +37,12 @@ func BenchmarkParseNessus(b *testing.B) {
 func BenchmarkParseNessusCorpus(b *testing.B) {
 	dir := reporttest.CorpusDir(b)
 	var docs [][]byte
-	size := 0
 	for _, name := range []string{"issue_6992.nessus", "nessus_with_cvssv3.nessus", "nessus_with_cwe-.nessus", "nessus_v_unknown.xml", "nessus_many_vuln.xml"} {
 		doc, err := os.ReadFile(filepath.Join(dir, "tenable", "nessus", name))
 		if err != nil {
 			b.Fatal(err)
 		}
 		docs = append(docs, doc)
-		size += len(doc)
 	}
-	f := tenable.New()
-	b.SetBytes(int64(size))
-	b.ReportAllocs()
-	var sink reporttest.Counter
-	for b.Loop() {
-		sink = reporttest.Counter{}
-		for _, doc := range docs {
-			if err := f.Parse(context.Background(), bytes.NewReader(doc), &sink); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-	reporttest.ReportRate(b, sink.Observations)
+	reporttest.BenchParse(b, tenable.New(), docs)
 }

@@ -2,7 +2,6 @@ package trivy_test
 
 import (
 	"bytes"
-	"context"
 	"testing"
 
 	"github.com/ctemhq/ctem/internal/discover/formats/trivy"
@@ -18,29 +17,15 @@ func BenchmarkParseTrivy(b *testing.B) {
 	const images, perImage = 40, 50
 	cat := gen.NewCatalogue(1, 5000)
 	var docs [][]byte
-	size := 0
 	for _, img := range gen.Images(images, "registry.example.com") {
 		var doc bytes.Buffer
 		if err := gen.WriteTrivy(&doc, img, cat.Draw(perImage)); err != nil {
 			b.Fatal(err)
 		}
 		docs = append(docs, doc.Bytes())
-		size += doc.Len()
 	}
-	f := trivy.New()
-	b.SetBytes(int64(size))
-	b.ReportAllocs()
-	var sink reporttest.Counter
-	for b.Loop() {
-		sink = reporttest.Counter{}
-		for _, doc := range docs {
-			if err := f.Parse(context.Background(), bytes.NewReader(doc), &sink); err != nil {
-				b.Fatal(err)
-			}
-		}
+	got := reporttest.BenchParse(b, trivy.New(), docs)
+	if got.Observations != images*perImage || got.Assets != images {
+		b.Fatalf("parsed %d findings on %d assets, want %d on %d", got.Observations, got.Assets, images*perImage, images)
 	}
-	if sink.Observations != images*perImage || sink.Assets != images {
-		b.Fatalf("parsed %d findings on %d assets, want %d on %d", sink.Observations, sink.Assets, images*perImage, images)
-	}
-	reporttest.ReportRate(b, images*perImage)
 }

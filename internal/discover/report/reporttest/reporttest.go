@@ -4,6 +4,7 @@ package reporttest
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -134,6 +135,30 @@ func ReportRate(b *testing.B, perOp int) {
 	n := float64(perOp) * float64(b.N)
 	b.ReportMetric(n/b.Elapsed().Seconds(), "findings/s")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/finding")
+}
+
+// BenchParse is a parse-only benchmark: every iteration parses every doc
+// with f into a Counter. It reports bytes/s, allocations and findings/s,
+// and returns the last iteration's counts for the caller to check.
+func BenchParse(b *testing.B, f report.Format, docs [][]byte) Counter {
+	b.Helper()
+	size := 0
+	for _, d := range docs {
+		size += len(d)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	var sink Counter
+	for b.Loop() {
+		sink = Counter{}
+		for _, doc := range docs {
+			if err := f.Parse(context.Background(), bytes.NewReader(doc), &sink); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	ReportRate(b, sink.Observations)
+	return sink
 }
 
 // ParseFile parses a file with f and returns what it emitted and the error.
