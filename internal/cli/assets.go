@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -89,6 +90,20 @@ func parseID(s, what string) (int64, error) {
 	return id, nil
 }
 
+// findingArg opens the store and reads the finding whose id is arg.
+func (a *app) findingArg(ctx context.Context, arg string) (store.Store, model.Finding, error) {
+	id, err := parseID(arg, "finding")
+	if err != nil {
+		return nil, model.Finding{}, err
+	}
+	st, err := a.store(ctx)
+	if err != nil {
+		return nil, model.Finding{}, err
+	}
+	f, err := st.GetFinding(ctx, id)
+	return st, f, err
+}
+
 func (a *app) assetsShowCommand() *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
@@ -149,6 +164,7 @@ func (a *app) assetsExplainCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// The asset id asked for may have been merged into another.
 			as, err := st.GetAsset(cmd.Context(), id)
 			if err != nil {
 				return err

@@ -90,19 +90,11 @@ func (a *app) findingsShowCommand() *cobra.Command {
 		Short: "Show one finding with its detections",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID(args[0], "finding")
+			st, f, err := a.findingArg(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			st, err := a.store(cmd.Context())
-			if err != nil {
-				return err
-			}
-			f, err := st.GetFinding(cmd.Context(), id)
-			if err != nil {
-				return err
-			}
-			dets, err := st.FindingDetections(cmd.Context(), id)
+			dets, err := st.FindingDetections(cmd.Context(), f.ID)
 			if err != nil {
 				return err
 			}

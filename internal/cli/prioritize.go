@@ -69,24 +69,16 @@ func (a *app) findingsExplainCommand() *cobra.Command {
 		Short: "Explain a finding's priority: inputs with sources and dates, rules fired, what would change it",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID(args[0], "finding")
-			if err != nil {
-				return err
-			}
-			st, err := a.store(cmd.Context())
-			if err != nil {
-				return err
-			}
-			f, err := st.GetFinding(cmd.Context(), id)
+			st, f, err := a.findingArg(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			if f.Priority.Band == "" {
-				return fmt.Errorf("finding %d has no decision yet (it is %s; run `ctem prioritize run`)", id, f.Status)
+				return fmt.Errorf("finding %d has no decision yet (it is %s; run `ctem prioritize run`)", f.ID, f.Status)
 			}
 			// The explanation is recomputed from the same inputs, so it is
 			// complete without storing kilobytes per finding.
-			d, err := rescore.Explain(cmd.Context(), st, st, a.cfg.Scope, a.cfg.Scope.Policy(), id)
+			d, err := rescore.Explain(cmd.Context(), st, st, a.cfg.Scope, a.cfg.Scope.Policy(), f.ID)
 			if err != nil {
 				return err
 			}

@@ -220,6 +220,9 @@ type Dataset struct {
 	rankings []*ranking
 }
 
+// maturities are the exploit maturities by rank: none 0, poc 1, weaponized 2.
+var maturities = []string{prioritize.MaturityNone, prioritize.MaturityPoC, prioritize.MaturityWeaponized}
+
 // policyView is the policy's decision for every population CVE, under one
 // set of inputs.
 type policyView struct {
@@ -369,7 +372,7 @@ func Load(epss io.Reader, kev KEV, cv *CVSSTable, opt Options) (*Dataset, error)
 		ds.views[0].add(opt.Policy.Score(in))
 		if opt.Exploits {
 			m := c.Maturity()
-			ds.exploit = append(ds.exploit, map[string]int8{prioritize.MaturityNone: 0, prioritize.MaturityPoC: 1, prioritize.MaturityWeaponized: 2}[m])
+			ds.exploit = append(ds.exploit, int8(slices.Index(maturities, m)))
 			if m != prioritize.MaturityNone {
 				in.Exploit = prioritize.Exploit{Maturity: m, Source: "CVSS-BT exploit flags", Date: opt.CVSSReadOn}
 			}

@@ -11,3 +11,11 @@ import (
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return pgtest.Open(t) })
 }
+
+func TestIntelConformance(t *testing.T) {
+	storetest.RunIntel(t, func(t *testing.T) store.Store { return pgtest.Open(t) })
+}
+
+func TestRescoreConformance(t *testing.T) {
+	storetest.RunRescore(t, func(t *testing.T) store.Store { return pgtest.Open(t) })
+}

@@ -14,16 +14,19 @@ import (
 	"github.com/ctemhq/ctem/internal/store/storetest"
 )
 
-func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
-		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ctem.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	})
+// openTemp opens a fresh database in a temporary folder.
+func openTemp(t *testing.T) store.Store {
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ctem.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
+
+func TestConformance(t *testing.T)        { storetest.Run(t, openTemp) }
+func TestIntelConformance(t *testing.T)   { storetest.RunIntel(t, openTemp) }
+func TestRescoreConformance(t *testing.T) { storetest.RunRescore(t, openTemp) }
 
 // An import runs without foreign key checks (see sqlstore's Ingest); the
 // connection must have them back afterwards, whether the import committed

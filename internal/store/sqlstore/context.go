@@ -4,8 +4,9 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
+	"strings"
 
 	"github.com/ctemhq/ctem/internal/store"
 )
@@ -17,31 +18,32 @@ func (s *Store) SetScopeMembers(ctx context.Context, members map[string][]int64)
 		if _, err := t.tx.ExecContext(ctx, "DELETE FROM scope_members"); err != nil {
 			return fmt.Errorf("scope members: %w", err)
 		}
-		names := make([]string, 0, len(members))
-		for n := range members {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, name := range names {
-			ids := members[name]
-			err := chunks(len(ids), 400, func(lo, hi int) error {
-				args := make([]any, 0, 2*(hi-lo))
-				q := "INSERT INTO scope_members (scope, asset_id) VALUES "
-				for i, id := range ids[lo:hi] {
-					if i > 0 {
-						q += ", "
-					}
-					q += "(" + placeholders(len(args)+1, 2) + ")"
-					args = append(args, name, id)
-				}
-				_, err := t.tx.ExecContext(ctx, q+" ON CONFLICT (scope, asset_id) DO NOTHING", args...)
-				return err
-			})
-			if err != nil {
+		for _, name := range slices.Sorted(maps.Keys(members)) {
+			if err := t.insertScopeRows(ctx, "scope_members", "asset_id", name, members[name]); err != nil {
 				return fmt.Errorf("scope members: %w", err)
 			}
 		}
 		return nil
+	})
+}
+
+// insertScopeRows inserts (scope, id) rows into table, whose id column is
+// col, 400 rows a statement.
+func (t *ingestTx) insertScopeRows(ctx context.Context, table, col, scope string, ids []int64) error {
+	return chunks(len(ids), 400, func(lo, hi int) error {
+		args := make([]any, 0, 2*(hi-lo))
+		var q strings.Builder
+		q.WriteString("INSERT INTO " + table + " (scope, " + col + ") VALUES ")
+		for i, id := range ids[lo:hi] {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + placeholders(len(args)+1, 2) + ")")
+			args = append(args, scope, id)
+		}
+		q.WriteString(" ON CONFLICT (scope, " + col + ") DO NOTHING")
+		_, err := t.tx.ExecContext(ctx, q.String(), args...)
+		return err
 	})
 }
 
@@ -144,30 +146,11 @@ func (s *Store) SetScopeFindings(ctx context.Context, findings map[string][]int6
 				return fmt.Errorf("scope findings: %w", err)
 			}
 		}
-		names := make([]string, 0, len(findings))
-		for n := range findings {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, name := range names {
+		for _, name := range slices.Sorted(maps.Keys(findings)) {
 			if _, err := t.tx.ExecContext(ctx, "INSERT INTO scope_filters (scope) VALUES ($1)", name); err != nil {
 				return fmt.Errorf("scope findings: %w", err)
 			}
-			ids := findings[name]
-			err := chunks(len(ids), 400, func(lo, hi int) error {
-				args := make([]any, 0, 2*(hi-lo))
-				q := "INSERT INTO scope_findings (scope, finding_id) VALUES "
-				for i, id := range ids[lo:hi] {
-					if i > 0 {
-						q += ", "
-					}
-					q += "(" + placeholders(len(args)+1, 2) + ")"
-					args = append(args, name, id)
-				}
-				_, err := t.tx.ExecContext(ctx, q+" ON CONFLICT (scope, finding_id) DO NOTHING", args...)
-				return err
-			})
-			if err != nil {
+			if err := t.insertScopeRows(ctx, "scope_findings", "finding_id", name, findings[name]); err != nil {
 				return fmt.Errorf("scope findings: %w", err)
 			}
 		}

@@ -53,17 +53,24 @@ const (
 
 // writeTx runs fn in one write transaction, with statements prepared once
 // per transaction, holding the advisory lock key (PostgreSQL) when set.
-func (s *Store) writeTx(ctx context.Context, key int64, fn func(tx handle) error) (err error) {
+func (s *Store) writeTx(ctx context.Context, key int64, fn func(tx handle) error) error {
 	tx, err := s.cfg.Writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if key != lockNone && s.cfg.Dialect == "postgres" {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", key); err != nil {
-			_ = tx.Rollback()
-			return fmt.Errorf("lock: %w", err)
+	return runTx(tx, func() error {
+		if key != lockNone && s.cfg.Dialect == "postgres" {
+			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", key); err != nil {
+				return fmt.Errorf("lock: %w", err)
+			}
 		}
-	}
+		return fn(s.txHandle(tx))
+	})
+}
+
+// runTx runs fn in the open transaction tx and commits; on an error or a
+// panic it rolls tx back (and re-panics).
+func runTx(tx *sql.Tx, fn func() error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			_ = tx.Rollback()
@@ -75,13 +82,19 @@ func (s *Store) writeTx(ctx context.Context, key int64, fn func(tx handle) error
 			}
 		}
 	}()
-	if err := fn(handle{e: tx, rb: s.rb, stmts: &stmtCache{tx: tx, m: map[string]*sql.Stmt{}}}); err != nil {
+	if err := fn(); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// txHandle is a handle on tx that prepares each statement once per
+// transaction.
+func (s *Store) txHandle(tx *sql.Tx) handle {
+	return handle{e: tx, rb: s.rb, stmts: &stmtCache{tx: tx, m: map[string]*sql.Stmt{}}}
 }
 
 // ---- KEV ----

@@ -68,31 +68,20 @@ func (s *Store) inTx(ctx context.Context, bulk bool, fn func(tx store.IngestTx) 
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			_ = tx.Rollback()
-			panic(p)
-		}
-		if err != nil {
-			if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
-				err = errors.Join(err, fmt.Errorf("rollback: %w", rerr))
+	it := &ingestTx{s: s, conn: conn, tx: s.txHandle(tx), sqls: map[string]string{}}
+	err = runTx(tx, func() error {
+		if bulk && s.cfg.Dialect == "postgres" {
+			// An import's queries each read a few thousand rows by index:
+			// parallel workers only add their start-up (on two cores, most
+			// of a look-up's time at a million findings).
+			if _, err := tx.ExecContext(ctx, "SET LOCAL max_parallel_workers_per_gather = 0"); err != nil {
+				return fmt.Errorf("begin: %w", err)
 			}
 		}
-	}()
-	if bulk && s.cfg.Dialect == "postgres" {
-		// An import's queries each read a few thousand rows by index:
-		// parallel workers only add their start-up (on two cores, most of
-		// a look-up's time at a million findings).
-		if _, err := tx.ExecContext(ctx, "SET LOCAL max_parallel_workers_per_gather = 0"); err != nil {
-			return fmt.Errorf("begin: %w", err)
-		}
-	}
-	it := &ingestTx{s: s, conn: conn, tx: handle{e: tx, rb: s.rb, stmts: &stmtCache{tx: tx, m: map[string]*sql.Stmt{}}}, sqls: map[string]string{}}
-	if err := fn(it); err != nil {
+		return fn(it)
+	})
+	if err != nil {
 		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
 	}
 	return s.analyzeAfter(ctx, conn, it.written)
 }

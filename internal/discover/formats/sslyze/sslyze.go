@@ -57,7 +57,7 @@ func (Format) Detect(head []byte) int {
 		}
 		return 70
 	case '<':
-		root, attrs := rootElement(head)
+		root, attrs := xmlx.RootElement(head)
 		if root != "document" {
 			return 0
 		}
@@ -697,20 +697,4 @@ func xmlTarget(x *xTarget, sink report.Sink) error {
 		}
 	}
 	return emit(sink, t, c.issues(t))
-}
-
-// rootElement returns the first element of head and its attributes.
-func rootElement(head []byte) (string, []xml.Attr) {
-	dec := xml.NewDecoder(bytes.NewReader(head))
-	dec.Strict = false
-	for i := 0; i < 64; i++ {
-		tok, err := dec.Token()
-		if err != nil {
-			return "", nil
-		}
-		if se, ok := tok.(xml.StartElement); ok {
-			return se.Name.Local, se.Attr
-		}
-	}
-	return "", nil
 }
