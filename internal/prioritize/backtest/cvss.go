@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -108,13 +109,14 @@ func readCVSS(r io.Reader, exploits bool) (*CVSSTable, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cvss: header: %w", err)
 	}
+	wanted := cvssColumns
+	if exploits {
+		wanted = slices.Concat(cvssColumns, exploitColumns)
+	}
 	col := map[string]int{}
 	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		for _, want := range cvssColumns {
-			if h == want {
-				col[h] = i
-			}
+		if h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))); slices.Contains(wanted, h) {
+			col[h] = i
 		}
 	}
 	for _, need := range cvssColumns[:4] {
@@ -130,14 +132,6 @@ func readCVSS(r io.Reader, exploits bool) (*CVSSTable, error) {
 	}
 	var flagCol []int
 	if exploits {
-		for i, h := range header {
-			h = strings.ToLower(strings.TrimSpace(h))
-			for _, want := range exploitColumns {
-				if h == want {
-					col[h] = i
-				}
-			}
-		}
 		for _, c := range exploitColumns {
 			i, ok := col[c]
 			if !ok {
