@@ -9,10 +9,12 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"path/filepath"
@@ -98,6 +100,9 @@ type batch struct {
 	// hashes[i] are obs[i]'s finding and detection content hashes, taken
 	// after normalize on the parser's goroutine (see batchSink.flush).
 	hashes [][2]string
+	// json[i] is obs[i]'s finding's structured fields encoded for the
+	// store, also on the parser's goroutine.
+	json []store.FindingJSON
 }
 
 // batchSink collects a parser's output into batches for the writer.
@@ -152,10 +157,12 @@ func (s *batchSink) flush() error {
 	// The work that needs no database runs here, on the parser's goroutine,
 	// while the writer's goroutine spends its time in the store.
 	s.cur.hashes = make([][2]string, len(s.cur.obs))
+	s.cur.json = make([]store.FindingJSON, len(s.cur.obs))
 	for i := range s.cur.obs {
 		o := &s.cur.obs[i]
 		normalize(o)
-		s.cur.hashes[i] = [2]string{findingHash(&o.Finding), detectionHash(o)}
+		s.cur.json[i] = store.EncodeFinding(&o.Finding)
+		s.cur.hashes[i] = [2]string{findingHash(&o.Finding, &s.cur.json[i]), detectionHash(o)}
 	}
 	select {
 	case s.out <- s.cur:
@@ -430,6 +437,7 @@ type lastRef struct {
 
 type pending struct {
 	obs      *report.Observation
+	json     *store.FindingJSON
 	fp       string
 	key      string
 	fhash    string
@@ -467,7 +475,7 @@ func (w *writer) write(ctx context.Context, b batch) error {
 		}
 		w.seenFP[k] = struct{}{}
 		o.Secret = "" // only its keyed hash, inside the fingerprint, is kept
-		ps = append(ps, &pending{obs: o, fp: fp, key: key, assetID: assetID, fhash: b.hashes[i][0], dhash: b.hashes[i][1]})
+		ps = append(ps, &pending{obs: o, json: &b.json[i], fp: fp, key: key, assetID: assetID, fhash: b.hashes[i][0], dhash: b.hashes[i][1]})
 	}
 	if len(ps) == 0 {
 		return nil
@@ -486,7 +494,10 @@ func (w *writer) write(ctx context.Context, b batch) error {
 		} else {
 			changed := false
 			if st.Source == w.source && st.ContentHash != p.fhash {
-				p.findingW, changed = true, true
+				// A hash of an earlier version that still matches: the
+				// finding is rewritten for its new hash, unchanged.
+				p.findingW = true
+				changed = len(st.ContentHash) != legacyHashLen || st.ContentHash != legacyFindingHash(&p.obs.Finding)
 			}
 			if st.DetectionID == 0 || !st.Present || st.DetectionHash != p.dhash {
 				p.detW = true
@@ -511,7 +522,7 @@ func (w *writer) write(ctx context.Context, b batch) error {
 		if p.findingW {
 			f := p.obs.Finding
 			f.AssetID, f.Fingerprint = p.assetID, p.fp
-			fws = append(fws, store.FindingWrite{Finding: f, Key: p.key, Source: w.source, ContentHash: p.fhash})
+			fws = append(fws, store.FindingWrite{Finding: f, Key: p.key, Source: w.source, ContentHash: p.fhash, JSON: p.json})
 		}
 	}
 	ids := map[string]int64{}
@@ -557,7 +568,7 @@ func (w *writer) write(ctx context.Context, b batch) error {
 // stored.
 func (w *writer) states(ctx context.Context, ps []*pending) (map[string]store.FindingState, error) {
 	var assets []int64
-	var fps []string
+	var keys []store.FindingKey
 	whole := map[int64]bool{} // assets this batch reads whole
 	for _, p := range ps {
 		switch {
@@ -566,14 +577,14 @@ func (w *writer) states(ctx context.Context, ps []*pending) (map[string]store.Fi
 			w.loaded[p.assetID], whole[p.assetID] = true, true
 			assets = append(assets, p.assetID)
 		default:
-			fps = append(fps, p.fp)
+			keys = append(keys, store.FindingKey{AssetID: p.assetID, Key: p.key})
 		}
 	}
 	states, err := w.tx.AssetFindingStates(ctx, w.source, assets)
-	if err != nil || len(fps) == 0 {
+	if err != nil || len(keys) == 0 {
 		return states, err
 	}
-	more, err := w.tx.FindingStates(ctx, w.source, fps)
+	more, err := w.tx.FindingStates(ctx, w.source, keys)
 	maps.Copy(states, more)
 	return states, err
 }
@@ -670,7 +681,28 @@ func normalize(o *report.Observation) {
 	o.Evidence = report.Truncate(o.Evidence, maxEvidence)
 }
 
-func findingHash(f *model.Finding) string {
+// findingHash is the hash of f's content, for telling a changed finding
+// from an unchanged one across imports: a SHA-256 of its fields, each
+// length-prefixed, with the structured ones as the store's JSON texts js
+// (already encoded for writing: hashing encodes nothing again). 20 hex
+// digits (it tells versions of one finding apart, nothing more); earlier
+// versions stored legacyFindingHash's 24.
+func findingHash(f *model.Finding, js *store.FindingJSON) string {
+	h := sha256.New()
+	var n [binary.MaxVarintLen64]byte
+	for _, field := range [...]string{string(f.Kind), f.Title, f.Description, string(f.Severity), f.VulnID,
+		js.Aliases, js.CWEs, js.CVSS, f.RuleID, js.Component, js.Location, f.Remediation, js.References} {
+		h.Write(n[:binary.PutUvarint(n[:], uint64(len(field)))])
+		io.WriteString(h, field)
+	}
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:10])
+}
+
+// legacyFindingHash is the content hash of versions before findingHash: a
+// stored hash of its length still means "unchanged" when it matches, and
+// the finding is rewritten with the new one (see writer.write).
+func legacyFindingHash(f *model.Finding) string {
 	b, _ := json.Marshal(struct {
 		K  model.FindingKind
 		T  string
@@ -689,6 +721,9 @@ func findingHash(f *model.Finding) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:12])
 }
+
+// legacyHashLen is the length of a legacyFindingHash.
+const legacyHashLen = 24
 
 func detectionHash(o *report.Observation) string {
 	h := sha256.Sum256([]byte(o.ToolID + "\x00" + o.ToolSeverity + "\x00" + o.Evidence))

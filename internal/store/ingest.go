@@ -2,13 +2,14 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/ctemhq/ctem/internal/model"
 )
 
 // IngestTx is the write side of one import, inside one transaction. Writes
-// are upserts keyed by fingerprint, so concurrent imports of overlapping data
+// are upserts keyed by asset and finding key, so concurrent imports of overlapping data
 // (several replicas on PostgreSQL) never fail on a duplicate or lose a row.
 type IngestTx interface {
 	BeginImport(ctx context.Context, imp *model.Import) error
@@ -33,9 +34,9 @@ type IngestTx interface {
 	// TouchAssets sets last_seen and fills attributes the asset lacks.
 	TouchAssets(ctx context.Context, ids []int64, at time.Time) error
 
-	// FindingStates returns what is stored for these fingerprints, with the
-	// detection of source when there is one.
-	FindingStates(ctx context.Context, source string, fingerprints []string) (map[string]FindingState, error)
+	// FindingStates returns what is stored for these findings, by
+	// fingerprint, with the detection of source when there is one.
+	FindingStates(ctx context.Context, source string, keys []FindingKey) (map[string]FindingState, error)
 	// AssetFindingStates is FindingStates for every finding of these
 	// assets: one range read per asset instead of a look-up per
 	// fingerprint, for a re-import that sees each asset again whole.
@@ -58,6 +59,13 @@ type IngestTx interface {
 	SetCoverage(ctx context.Context, source string, assetIDs []int64, importID int64, at time.Time) error
 }
 
+// FindingKey is a finding's identity: its asset and its recipe key (the
+// fingerprint is derived from the two).
+type FindingKey struct {
+	AssetID int64
+	Key     string
+}
+
 // FindingState is the stored state the lifecycle needs for one fingerprint.
 type FindingState struct {
 	FindingID     int64
@@ -75,6 +83,18 @@ type FindingWrite struct {
 	Key         string        // the fingerprint recipe key
 	Source      string
 	ContentHash string
+	// JSON is Finding's structured fields encoded, when the caller has
+	// done it already (the pipeline does, off the writing goroutine).
+	JSON *FindingJSON
+}
+
+// JSONText encodes v for a JSON column; nil maps and slices become empty.
+func JSONText(v any, empty string) string {
+	b, err := json.Marshal(v)
+	if err != nil || string(b) == "null" {
+		return empty
+	}
+	return string(b)
 }
 
 // DetectionWrite is one source's detection of a finding.

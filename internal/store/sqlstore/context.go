@@ -76,7 +76,7 @@ func (s *Store) UpdateAssetContext(ctx context.Context, updates []store.AssetCon
 		for _, u := range updates {
 			if _, err := t.tx.ExecContext(ctx, `UPDATE assets SET criticality = $1, internet_exposed = $2, owner = $3, tags = $4,
 				crown_jewel = $5, context = $6 WHERE id = $7`,
-				u.Criticality, u.InternetExposed, u.Owner, jsonText(u.Tags, "{}"), u.CrownJewel, jsonText(u.Context, "[]"), u.AssetID); err != nil {
+				u.Criticality, u.InternetExposed, u.Owner, store.JSONText(u.Tags, "{}"), u.CrownJewel, store.JSONText(u.Context, "[]"), u.AssetID); err != nil {
 				return fmt.Errorf("asset %d context: %w", u.AssetID, err)
 			}
 		}

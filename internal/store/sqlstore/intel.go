@@ -202,7 +202,7 @@ func (s *Store) LoadKEV(ctx context.Context, cat store.KEVCatalog) (added, remov
 				product = $5, name = $6, short_description = $7, required_action = $8, notes = $9, cwes = $10, forensic_triage = $11,
 				updated_at = $12 WHERE id = $13`,
 				dateArg(e.DateAdded), nullDateArg(e.DueDate), e.Ransomware, e.VendorProject, e.Product, e.Name, e.ShortDescription,
-				e.RequiredAction, e.Notes, jsonText(e.CWEs, "[]"), e.ForensicTriage, now, old.id); err != nil {
+				e.RequiredAction, e.Notes, store.JSONText(e.CWEs, "[]"), e.ForensicTriage, now, old.id); err != nil {
 				return fmt.Errorf("update KEV entry %s: %w", e.VulnID, err)
 			}
 			if !kevViewSame(old.e, e) {
@@ -219,7 +219,7 @@ func (s *Store) LoadKEV(ctx context.Context, cat store.KEVCatalog) (added, remov
 				}
 				q += "(" + placeholders(len(args)+1, ncol) + ")"
 				args = append(args, e.VulnID, dateArg(e.DateAdded), nullDateArg(e.DueDate), e.Ransomware, e.VendorProject, e.Product,
-					e.Name, e.ShortDescription, e.RequiredAction, e.Notes, jsonText(e.CWEs, "[]"), e.ForensicTriage,
+					e.Name, e.ShortDescription, e.RequiredAction, e.Notes, store.JSONText(e.CWEs, "[]"), e.ForensicTriage,
 					cat.Version, released, nil, "", now)
 			}
 			_, err := tx.ExecContext(ctx, q, args...)
@@ -627,7 +627,7 @@ func (s *Store) UpsertCVEs(ctx context.Context, recs iter.Seq2[store.CVERecord, 
 			}
 			var ssvc any
 			if r.SSVC != nil {
-				ssvc = jsonText(r.SSVC, "{}")
+				ssvc = store.JSONText(r.SSVC, "{}")
 			}
 			rows, err := tx.QueryContext(ctx, `INSERT INTO cve_records (`+cveCols+`, fetched_at)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
@@ -640,7 +640,7 @@ func (s *Store) UpsertCVEs(ctx context.Context, recs iter.Seq2[store.CVERecord, 
 				WHERE cve_records.last_modified IS NULL OR excluded.last_modified IS NULL OR excluded.last_modified >= cve_records.last_modified
 				RETURNING vuln_id`,
 				r.ID, r.SourceIdentifier, nullTimeArg(r.Published), nullTimeArg(r.LastModified), r.Status, r.Description,
-				jsonText(r.CVSS, "[]"), ssvc, jsonText(r.CWEs, "[]"), jsonText(r.ExploitRefs, "[]"),
+				store.JSONText(r.CVSS, "[]"), ssvc, store.JSONText(r.CWEs, "[]"), store.JSONText(r.ExploitRefs, "[]"),
 				nullDateArg(r.CISAExploitAdd), nullDateArg(r.CISAActionDue), r.CISARequiredAction, r.CISAVulnerabilityName, now)
 			if err != nil {
 				return fmt.Errorf("CVE record %s: %w", r.ID, err)
@@ -669,7 +669,7 @@ func (s *Store) UpsertCVEs(ctx context.Context, recs iter.Seq2[store.CVERecord, 
 					THEN excluded.updated_at ELSE vuln_intel.updated_at END,
 				cvss = excluded.cvss, ssvc_exploitation = excluded.ssvc_exploitation, ssvc_automatable = excluded.ssvc_automatable,
 				ssvc_technical_impact = excluded.ssvc_technical_impact, exploit_refs = excluded.exploit_refs`,
-				r.ID, jsonText(viewCVSS(r.CVSS), "[]"), ex, au, ti, jsonText(r.ExploitRefs, "[]"), now); err != nil {
+				r.ID, store.JSONText(viewCVSS(r.CVSS), "[]"), ex, au, ti, store.JSONText(r.ExploitRefs, "[]"), now); err != nil {
 				return fmt.Errorf("CVE view %s: %w", r.ID, err)
 			}
 		}

@@ -79,15 +79,6 @@ func (c jsonCol) Scan(src any) error {
 	return json.Unmarshal(b, c.v)
 }
 
-// jsonText encodes v for a JSON column; nil maps and slices become {} / [].
-func jsonText(v any, empty string) string {
-	b, err := json.Marshal(v)
-	if err != nil || string(b) == "null" {
-		return empty
-	}
-	return string(b)
-}
-
 // nullTime is a *time.Time parameter.
 func nullTime(t *time.Time) driver.Valuer { return nullTimeV{t} }
 

@@ -156,12 +156,12 @@ func (t *ingestTx) valuesLitSQL(head string, ncol, rows int, lits, tail string) 
 func (t *ingestTx) BeginImport(ctx context.Context, imp *model.Import) error {
 	return t.tx.QueryRowContext(ctx, `INSERT INTO imports (source, format_version, file, digest, started_at, counts, error)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		imp.Source, imp.FormatVersion, imp.File, imp.Digest, imp.StartedAt.UTC(), jsonText(imp.Counts, "{}"), imp.Error).Scan(&imp.ID)
+		imp.Source, imp.FormatVersion, imp.File, imp.Digest, imp.StartedAt.UTC(), store.JSONText(imp.Counts, "{}"), imp.Error).Scan(&imp.ID)
 }
 
 func (t *ingestTx) FinishImport(ctx context.Context, imp model.Import) error {
 	_, err := t.tx.ExecContext(ctx, `UPDATE imports SET finished_at = $1, counts = $2, error = $3, digest = $4, source = $5 WHERE id = $6`,
-		imp.FinishedAt.UTC(), jsonText(imp.Counts, "{}"), imp.Error, imp.Digest, imp.Source, imp.ID)
+		imp.FinishedAt.UTC(), store.JSONText(imp.Counts, "{}"), imp.Error, imp.Digest, imp.Source, imp.ID)
 	return err
 }
 
@@ -232,7 +232,7 @@ func (t *ingestTx) MergeBlocked(ctx context.Context, a, b int64) (bool, error) {
 func (t *ingestTx) CreateAsset(ctx context.Context, a *model.Asset, importID int64, rule string) error {
 	const insert = `INSERT INTO assets (kind, name, attributes, tags, criticality, internet_exposed, owner, first_seen, last_seen)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`
-	args := []any{string(a.Kind), a.Name, jsonText(a.Attributes, "{}"), jsonText(a.Tags, "{}"), a.Criticality, a.InternetExposed, a.Owner,
+	args := []any{string(a.Kind), a.Name, store.JSONText(a.Attributes, "{}"), store.JSONText(a.Tags, "{}"), a.Criticality, a.InternetExposed, a.Owner,
 		a.FirstSeen.UTC(), a.LastSeen.UTC()}
 	if t.s.cfg.Dialect == "postgres" && len(a.Identifiers) > 0 && len(a.Identifiers) <= 100 {
 		// The asset and its identifiers in one statement: on PostgreSQL
@@ -313,7 +313,7 @@ func (t *ingestTx) MergeAssets(ctx context.Context, into, from int64, rule strin
 	for _, f := range moving {
 		fp := model.Fingerprint(into, f.key)
 		var existing int64
-		err := t.tx.QueryRowContext(ctx, `SELECT id FROM findings WHERE fingerprint = $1`, fp).Scan(&existing)
+		err := t.tx.QueryRowContext(ctx, `SELECT id FROM findings WHERE asset_id = $1 AND fkey = $2`, into, f.key).Scan(&existing)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			if _, err := t.tx.ExecContext(ctx, `UPDATE findings SET asset_id = $1, fingerprint = $2, updated_at = $3 WHERE id = $4`,
@@ -370,17 +370,42 @@ func (t *ingestTx) TouchAssets(ctx context.Context, ids []int64, at time.Time) e
 	})
 }
 
-func (t *ingestTx) FindingStates(ctx context.Context, source string, fps []string) (map[string]store.FindingState, error) {
-	out := make(map[string]store.FindingState, len(fps))
-	err := chunks(len(fps), 900, func(lo, hi int) error {
-		args := make([]any, 0, hi-lo+1)
-		args = append(args, source)
-		for _, fp := range fps[lo:hi] {
-			args = append(args, fp)
+func (t *ingestTx) FindingStates(ctx context.Context, source string, keys []store.FindingKey) (map[string]store.FindingState, error) {
+	out := make(map[string]store.FindingState, len(keys))
+	if t.s.cfg.Dialect == "postgres" {
+		assets, fkeys := make([]int64, len(keys)), make([]string, len(keys))
+		for i, k := range keys {
+			assets[i], fkeys[i] = k.AssetID, k.Key
 		}
-		return t.findingStates(ctx, "f.fingerprint IN ("+placeholders(2, hi-lo)+")", args, out)
+		return out, t.findingStates(ctx, "(f.asset_id, f.fkey) IN (SELECT * FROM unnest($2::bigint[], $3::text[]))",
+			[]any{source, assets, fkeys}, out)
+	}
+	err := chunks(len(keys), 450, func(lo, hi int) error {
+		args := append([]any{source}, keyArgs(keys[lo:hi])...)
+		return t.findingStates(ctx, "(f.asset_id, f.fkey) IN (VALUES "+pairs(2, hi-lo)+")", args, out)
 	})
 	return out, err
+}
+
+// keyArgs flattens finding keys into (asset, key) argument pairs.
+func keyArgs(keys []store.FindingKey) []any {
+	args := make([]any, 0, 2*len(keys))
+	for _, k := range keys {
+		args = append(args, k.AssetID, k.Key)
+	}
+	return args
+}
+
+// pairs is n row values of two placeholders, numbered from from.
+func pairs(from, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "($%d, $%d)", from+2*i, from+2*i+1)
+	}
+	return b.String()
 }
 
 func (t *ingestTx) AssetFindingStates(ctx context.Context, source string, assetIDs []int64) (map[string]store.FindingState, error) {
@@ -437,11 +462,8 @@ var FindingColumns = []string{"asset_id", "origin_asset_id", "fingerprint", "fke
 	"remediation", "refs", "status", "first_seen", "last_seen", "updated_at"}
 
 // Values lists the row's values in FindingColumns order.
-func (r FindingRow) Values() []any { return r.appendValues(make([]any, 0, len(FindingColumns))) }
-
-// appendValues appends the row's values in FindingColumns order to args.
-func (r *FindingRow) appendValues(args []any) []any {
-	return append(args, r.AssetID, r.OriginAssetID, r.Fingerprint, r.Key, r.Source, r.ContentHash, r.Kind, r.Title, r.Description,
+func (r FindingRow) Values() []any {
+	return append(make([]any, 0, len(FindingColumns)), r.AssetID, r.OriginAssetID, r.Fingerprint, r.Key, r.Source, r.ContentHash, r.Kind, r.Title, r.Description,
 		r.Severity, r.VulnID, r.Aliases, r.CWEs, r.CVSS, r.CVSSScore, r.RuleID, r.Component, r.Package, r.Location,
 		r.Remediation, r.Refs, r.Status, r.At, r.At, r.At)
 }
@@ -451,7 +473,7 @@ func (r *FindingRow) appendValues(args []any) []any {
 const FindingConflict = findingOnConflict + `
 	RETURNING id, fingerprint`
 
-const findingOnConflict = ` ON CONFLICT (fingerprint) DO UPDATE SET
+const findingOnConflict = ` ON CONFLICT (asset_id, fkey) DO UPDATE SET
 	title = CASE WHEN findings.source = excluded.source THEN excluded.title ELSE findings.title END,
 	description = CASE WHEN findings.source = excluded.source THEN excluded.description ELSE findings.description END,
 	severity = CASE WHEN findings.source = excluded.source THEN excluded.severity ELSE findings.severity END,
@@ -466,27 +488,32 @@ const findingOnConflict = ` ON CONFLICT (fingerprint) DO UPDATE SET
 	content_hash = CASE WHEN findings.source = excluded.source THEN excluded.content_hash ELSE findings.content_hash END,
 	updated_at = excluded.updated_at`
 
-func findingRow(w store.FindingWrite, at time.Time) FindingRow {
-	f := w.Finding
+func findingRow(w *store.FindingWrite, at time.Time) FindingRow {
+	f := &w.Finding
 	score := 0.0
 	for _, c := range f.CVSS {
 		score = max(score, c.Score)
 	}
+	js := w.JSON
+	if js == nil {
+		e := store.EncodeFinding(f)
+		js = &e
+	}
 	return FindingRow{
 		AssetID: f.AssetID, OriginAssetID: f.AssetID, Fingerprint: f.Fingerprint, Key: w.Key, Source: w.Source,
 		ContentHash: w.ContentHash, Kind: string(f.Kind), Title: f.Title, Description: f.Description,
-		Severity: string(f.Severity), VulnID: f.VulnID, Aliases: jsonText(f.Aliases, "[]"), CWEs: jsonText(f.CWEs, "[]"),
-		CVSS: jsonText(f.CVSS, "[]"), CVSSScore: score, RuleID: f.RuleID, Component: jsonText(f.Component, "{}"),
-		Package: f.Component.Name, Location: jsonText(f.Location, "{}"), Remediation: f.Remediation,
-		Refs: jsonText(f.References, "[]"), Status: string(model.StatusOpen), At: at.UTC(),
+		Severity: string(f.Severity), VulnID: f.VulnID, Aliases: js.Aliases, CWEs: js.CWEs,
+		CVSS: js.CVSS, CVSSScore: score, RuleID: f.RuleID, Component: js.Component,
+		Package: f.Component.Name, Location: js.Location, Remediation: f.Remediation,
+		Refs: js.References, Status: string(model.StatusOpen), At: at.UTC(),
 	}
 }
 
 func (t *ingestTx) UpsertFindings(ctx context.Context, ws []store.FindingWrite, at time.Time) (map[string]int64, error) {
 	t.written += len(ws)
 	rows := make([]FindingRow, len(ws))
-	for i, w := range ws {
-		rows[i] = findingRow(w, at)
+	for i := range ws {
+		rows[i] = findingRow(&ws[i], at)
 	}
 	if t.s.cfg.Bulk != nil && len(rows) >= 64 {
 		return t.s.cfg.Bulk.UpsertFindings(ctx, t.conn, rows)
@@ -533,7 +560,7 @@ func ReadIDs(rows interface {
 // was new, their ids are the ones after the largest id before: SQLite
 // numbers inserted rows in order, and the import's transaction is the only
 // writer. Otherwise the ids are read back: rows past that largest id, then
-// the updated ones by fingerprint. (RETURNING would make SQLite journal
+// the updated ones by asset and key. (RETURNING would make SQLite journal
 // every page first.)
 func (t *ingestTx) upsertFindingsSQLite(ctx context.Context, rows []FindingRow) (map[string]int64, error) {
 	if len(rows) == 0 {
@@ -547,10 +574,31 @@ func (t *ingestTx) upsertFindingsSQLite(ctx context.Context, rows []FindingRow) 
 	if err != nil {
 		return nil, fmt.Errorf("upsert findings: %w", err)
 	}
-	nvar := findingLiterals
+	// The values every row shares are SQL literals: binding costs per
+	// value. Those are the status and times, and the source when one
+	// source writes the whole batch, as an import does.
+	cols, nvar := findingColumnsSQLite, findingBoundSQLite
 	lits := ", 'open'" + strings.Repeat(", "+sqliteTime(rows[0].At), 3) // status, first_seen, last_seen, updated_at
-	inserted, err := t.insertSQLite(ctx, "findings", FindingColumns, nvar, lits, len(rows),
-		func(args []any, i int) []any { return rows[i].appendValues(args)[:len(args)+nvar] }, findingOnConflict)
+	source := rows[0].Source
+	for _, r := range rows {
+		if r.Source != source {
+			nvar++ // bound after all: see values below
+			break
+		}
+	}
+	if nvar == findingBoundSQLite {
+		lits = ", " + sqlString(source) + lits
+	}
+	inserted, err := t.insertSQLite(ctx, "findings", cols, nvar, lits, len(rows), func(args []any, i int) []any {
+		r := &rows[i]
+		args = append(args, r.AssetID, r.OriginAssetID, r.Fingerprint, r.Key, r.ContentHash, r.Kind, r.Title, r.Description,
+			r.Severity, r.VulnID, r.Aliases, r.CWEs, r.CVSS, r.CVSSScore, r.RuleID, r.Component, r.Package, r.Location,
+			r.Remediation, r.Refs)
+		if nvar > findingBoundSQLite {
+			args = append(args, r.Source)
+		}
+		return args
+	}, findingOnConflict)
 	if err != nil {
 		return nil, fmt.Errorf("upsert findings: %w", err)
 	}
@@ -579,22 +627,30 @@ func (t *ingestTx) upsertFindingsSQLite(ctx context.Context, rows []FindingRow) 
 	if err := scan("SELECT id, fingerprint FROM findings WHERE id > $1", before); err != nil {
 		return nil, err
 	}
-	var updated []any
+	var updated []store.FindingKey
 	for _, r := range rows {
 		if _, ok := ids[r.Fingerprint]; !ok {
-			updated = append(updated, r.Fingerprint)
+			updated = append(updated, store.FindingKey{AssetID: r.AssetID, Key: r.Key})
 		}
 	}
-	err = chunks(len(updated), 900, func(lo, hi int) error {
-		return scan("SELECT id, fingerprint FROM findings WHERE fingerprint IN ("+placeholders(1, hi-lo)+")", updated[lo:hi]...)
+	err = chunks(len(updated), 450, func(lo, hi int) error {
+		return scan("SELECT id, fingerprint FROM findings WHERE (asset_id, fkey) IN (VALUES "+pairs(1, hi-lo)+")", keyArgs(updated[lo:hi])...)
 	})
 	return ids, err
 }
 
-// findingLiterals is how many of FindingColumns are bound on SQLite; the
-// rest (status and the three times) are the same for every row of an
-// upsert and are written as literals, as binding costs per value.
-const findingLiterals = 21
+// findingColumnsSQLite are FindingColumns in the order SQLite's upsert
+// binds them: source last, as it is a literal when the batch has one
+// source, and then status and the three times, always literals.
+var findingColumnsSQLite = []string{"asset_id", "origin_asset_id", "fingerprint", "fkey", "content_hash", "kind", "title",
+	"description", "severity", "vuln_id", "aliases", "cwes", "cvss", "cvss_score", "rule_id", "component", "package", "location",
+	"remediation", "refs", "source", "status", "first_seen", "last_seen", "updated_at"}
+
+// findingBoundSQLite is how many of findingColumnsSQLite are always bound.
+const findingBoundSQLite = 20
+
+// sqlString is s as an SQL string literal.
+func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // sqliteTime is t as a SQLite literal, in the layout the driver writes a
 // bound time in (the _time_format=sqlite of the DSN), so that literal and
@@ -680,14 +736,31 @@ func (t *ingestTx) UpsertDetections(ctx context.Context, ds []store.DetectionWri
 	if t.s.cfg.Bulk != nil && len(rows) >= 64 {
 		return t.s.cfg.Bulk.UpsertDetections(ctx, t.conn, rows)
 	}
+	if len(rows) == 0 {
+		return nil
+	}
 	if t.s.cfg.Dialect == "sqlite" {
-		// present, import_id, first_seen and last_seen are literals (see
-		// findingLiterals).
-		cols := []string{"finding_id", "source", "tool_id", "severity", "content_hash", "evidence", "present", "import_id", "first_seen", "last_seen"}
+		// What every row shares is literal (see upsertFindingsSQLite):
+		// present, import_id, the times, and the source when there is one.
+		cols := []string{"finding_id", "tool_id", "severity", "content_hash", "evidence", "source", "present", "import_id", "first_seen", "last_seen"}
+		nvar := 5
 		lits := ", TRUE, " + strconv.FormatInt(importID, 10) + strings.Repeat(", "+sqliteTime(at), 2)
-		_, err := t.insertSQLite(ctx, "detections", cols, 6, lits, len(rows), func(args []any, i int) []any {
+		for _, r := range rows {
+			if r.Source != rows[0].Source {
+				nvar = 6
+				break
+			}
+		}
+		if nvar == 5 {
+			lits = ", " + sqlString(rows[0].Source) + lits
+		}
+		_, err := t.insertSQLite(ctx, "detections", cols, nvar, lits, len(rows), func(args []any, i int) []any {
 			r := &rows[i]
-			return append(args, r.FindingID, r.Source, r.ToolID, r.Severity, r.ContentHash, r.Ev)
+			args = append(args, r.FindingID, r.ToolID, r.Severity, r.ContentHash, r.Ev)
+			if nvar == 6 {
+				args = append(args, r.Source)
+			}
+			return args
 		}, DetectionConflict)
 		if err != nil {
 			return fmt.Errorf("upsert detections: %w", err)

@@ -4,6 +4,7 @@ package storetest
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -27,11 +28,13 @@ func Run(t *testing.T, open Opener) {
 		fn   func(t *testing.T, s store.Store)
 	}{
 		{"Migrations", testMigrations},
+		{"FindingIdentityMigration", testFindingIdentityMigration},
 		{"EmptyLists", testEmptyLists},
 		{"AssetsAndIdentifiers", testAssets},
 		{"FindingUpsertAndLifecycle", testFindingLifecycle},
 		{"UpsertKeepsCreatorFields", testCreatorFields},
 		{"BulkUpsert", testBulkUpsert},
+		{"MixedSourceBatch", testMixedSourceBatch},
 		{"ManualStatus", testManualStatus},
 		{"FilterAndPaging", testFilterPaging},
 		{"RollbackOnError", testRollback},
@@ -71,6 +74,80 @@ func testMigrations(t *testing.T, s store.Store) {
 	}
 	if err := s.Ping(ctx()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// testFindingIdentityMigration fills a database at the schema before
+// migration 3 (findings unique by fingerprint) and migrates it: every row
+// and every reference to a finding survives (SQLite rebuilds the table),
+// (asset, key) is unique, and the migration goes down and up again.
+func testFindingIdentityMigration(t *testing.T, st store.Store) {
+	s, ok := st.(interface {
+		MigrateTo(ctx context.Context, version int64) error
+		Writer() *sql.DB
+	})
+	if !ok {
+		t.Skip("the store cannot migrate to a version")
+	}
+	if err := s.MigrateTo(ctx(), 2); err != nil {
+		t.Fatal(err)
+	}
+	db := s.Writer()
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx(), q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`INSERT INTO imports (id, source, started_at) VALUES (1, 'trivy', $1)`, t0)
+	exec(`INSERT INTO assets (id, kind, name, first_seen, last_seen) VALUES (1, 'host', 'a', $1, $2), (2, 'host', 'b', $3, $4)`, t0, t0, t0, t0)
+	for i, f := range []struct {
+		asset int64
+		key   string
+	}{{1, "vuln|CVE-1"}, {1, "vuln|CVE-2"}, {2, "vuln|CVE-1"}} {
+		exec(`INSERT INTO findings (id, asset_id, fingerprint, fkey, origin_asset_id, source, kind, title, severity, status,
+			first_seen, last_seen, updated_at, priority_band) VALUES ($1, $2, $3, $4, $5, 'trivy', 'vulnerability', $6, 'high', 'open', $7, $8, $9, 'P2')`,
+			i+1, f.asset, model.Fingerprint(f.asset, f.key), f.key, f.asset, f.key, t0, t0, t0)
+		exec(`INSERT INTO detections (finding_id, source, present, first_seen, last_seen, import_id) VALUES ($1, 'trivy', TRUE, $2, $3, 1)`, i+1, t0, t0)
+	}
+	exec(`INSERT INTO scope_findings (scope, finding_id) VALUES ('web', 2)`)
+	exec(`INSERT INTO exceptions (finding_id, kind, reason, created_at) VALUES (3, 'accepted', 'why', $1)`, t0)
+
+	check := func(stage string) {
+		t.Helper()
+		var findings, detections, scoped, excepted int
+		var band string
+		err := db.QueryRowContext(ctx(), `SELECT (SELECT COUNT(*) FROM findings), (SELECT COUNT(*) FROM detections d JOIN findings f ON f.id = d.finding_id),
+			(SELECT COUNT(*) FROM scope_findings s JOIN findings f ON f.id = s.finding_id), (SELECT COUNT(*) FROM exceptions e JOIN findings f ON f.id = e.finding_id),
+			(SELECT priority_band FROM findings WHERE id = 3)`).Scan(&findings, &detections, &scoped, &excepted, &band)
+		if err != nil {
+			t.Fatalf("%s: %v", stage, err)
+		}
+		if got, want := []any{findings, detections, scoped, excepted, band}, []any{3, 3, 1, 1, "P2"}; !cmp.Equal(got, want) {
+			t.Errorf("%s: findings, joined detections, scope rows, exceptions, band = %v, want %v", stage, got, want)
+		}
+	}
+	if err := st.Migrate(ctx()); err != nil {
+		t.Fatal(err)
+	}
+	check("after migrating up")
+	_, err := db.ExecContext(ctx(), `INSERT INTO findings (asset_id, fingerprint, fkey, origin_asset_id, source, kind, title, severity, status,
+		first_seen, last_seen, updated_at) VALUES (1, 'other', 'vuln|CVE-1', 1, 'grype', 'vulnerability', 't', 'high', 'open', $1, $2, $3)`, t0, t0, t0)
+	if err == nil {
+		t.Error("a second finding of the same asset and key was accepted")
+	}
+	if err := s.MigrateTo(ctx(), 2); err != nil {
+		t.Fatal(err)
+	}
+	check("after migrating down")
+	if err := st.Migrate(ctx()); err != nil {
+		t.Fatal(err)
+	}
+	check("after migrating up again")
+	// The store works on the migrated data.
+	fs, err := st.ListFindings(ctx(), store.FindingFilter{AssetID: 1})
+	if err != nil || len(fs) != 2 || fs[0].Fingerprint != model.Fingerprint(1, "vuln|CVE-1") {
+		t.Errorf("ListFindings = %v, %v", fs, err)
 	}
 }
 
@@ -160,6 +237,65 @@ func finding(assetID int64, key, title string) store.FindingWrite {
 	return store.FindingWrite{Finding: f, Key: key, Source: "scanner-a", ContentHash: title}
 }
 
+// testMixedSourceBatch writes one batch of findings and one of detections
+// from two sources (the SQLite store writes a batch's one source as a
+// literal; two must be bound), large enough for the bulk paths, with
+// sources that need quoting.
+func testMixedSourceBatch(t *testing.T, s store.Store) {
+	_, asset := seed(t, s, "h", model.Identifier{Kind: model.IDHostname, Value: "h"})
+	sources := []string{"scanner-a", "o'brien:scan"}
+	var ws []store.FindingWrite
+	for i := range 200 {
+		w := finding(asset, fmt.Sprint("k", i), fmt.Sprint("t", i))
+		w.Source = sources[i%2]
+		ws = append(ws, w)
+	}
+	err := s.Ingest(ctx(), func(tx store.IngestTx) error {
+		imp := model.Import{Source: "mixed", StartedAt: t0}
+		if err := tx.BeginImport(ctx(), &imp); err != nil {
+			return err
+		}
+		ids, err := tx.UpsertFindings(ctx(), ws, t0)
+		if err != nil {
+			return err
+		}
+		var ds []store.DetectionWrite
+		for i, w := range ws {
+			ds = append(ds, store.DetectionWrite{FindingID: ids[w.Finding.Fingerprint], Source: sources[(i+1)%2], ToolID: "T", Severity: "High"})
+		}
+		return tx.UpsertDetections(ctx(), ds, imp.ID, t0)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := s.ListFindings(ctx(), store.FindingFilter{AssetID: asset})
+	if err != nil || len(fs) != 200 {
+		t.Fatalf("ListFindings = %d findings, %v", len(fs), err)
+	}
+	for _, f := range fs {
+		i := 0
+		fmt.Sscanf(f.Title, "t%d", &i)
+		if got, want := f.Sources, []string{sources[(i+1)%2]}; !cmp.Equal(got, want) {
+			t.Fatalf("finding %q: sources %v, want %v (its detection's)", f.Title, got, want)
+		}
+		if !f.FirstSeen.Equal(t0) {
+			t.Fatalf("finding %q: first seen %v, want %v", f.Title, f.FirstSeen, t0)
+		}
+	}
+	var creators map[string]int
+	err = s.Ingest(ctx(), func(tx store.IngestTx) error {
+		creators = map[string]int{}
+		states, err := tx.AssetFindingStates(ctx(), sources[0], []int64{asset})
+		for _, st := range states {
+			creators[st.Source]++
+		}
+		return err
+	})
+	if want := map[string]int{sources[0]: 100, sources[1]: 100}; err != nil || !cmp.Equal(creators, want) {
+		t.Errorf("findings by creating source = %v, %v; want %v", creators, err, want)
+	}
+}
+
 // importOnce writes findings and their detections for one source the way
 // the pipeline does, and applies the coverage rule to assetID.
 func importOnce(t *testing.T, s store.Store, source string, assetID int64, at time.Time, ws ...store.FindingWrite) (ids map[string]int64, fixed int) {
@@ -180,7 +316,7 @@ func importOnce(t *testing.T, s store.Store, source string, assetID int64, at ti
 		seen := map[int64]bool{}
 		var ds []store.DetectionWrite
 		var reopen []int64
-		states, err := tx.FindingStates(ctx(), source, keys(ids))
+		states, err := tx.FindingStates(ctx(), source, findingKeys(ws))
 		if err != nil {
 			return err
 		}
@@ -217,10 +353,11 @@ func importOnce(t *testing.T, s store.Store, source string, assetID int64, at ti
 	return ids, fixed
 }
 
-func keys[V any](m map[string]V) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
+// findingKeys are the identities of ws.
+func findingKeys(ws []store.FindingWrite) []store.FindingKey {
+	out := make([]store.FindingKey, len(ws))
+	for i, w := range ws {
+		out[i] = store.FindingKey{AssetID: w.Finding.AssetID, Key: w.Key}
 	}
 	return out
 }
@@ -326,7 +463,7 @@ func testBulkUpsert(t *testing.T, s store.Store) {
 		if err != nil {
 			return err
 		}
-		byFP, err := tx.FindingStates(ctx(), "scanner-a", keys(byAsset))
+		byFP, err := tx.FindingStates(ctx(), "scanner-a", findingKeys(batch(0, 450, "")))
 		if err != nil {
 			return err
 		}
