@@ -522,7 +522,7 @@ func (w *writer) write(ctx context.Context, b batch) error {
 		if p.findingW {
 			f := p.obs.Finding
 			f.AssetID, f.Fingerprint = p.assetID, p.fp
-			fws = append(fws, store.FindingWrite{Finding: f, Key: p.key, Source: w.source, ContentHash: p.fhash, JSON: p.json})
+			fws = append(fws, store.FindingWrite{Finding: f, Key: p.key, Source: w.source, ContentHash: p.fhash, JSON: p.json, Fresh: p.isNew})
 		}
 	}
 	ids := map[string]int64{}
@@ -545,7 +545,7 @@ func (w *writer) write(ctx context.Context, b batch) error {
 		}
 		w.seenFinding.add(id)
 		dws = append(dws, store.DetectionWrite{FindingID: id, Source: w.source, ToolID: p.obs.ToolID, Severity: p.obs.ToolSeverity,
-			Evidence: p.obs.Evidence, ContentHash: p.dhash})
+			Evidence: p.obs.Evidence, ContentHash: p.dhash, Fresh: p.isNew})
 	}
 	if len(dws) > 0 {
 		if err := w.tx.UpsertDetections(ctx, dws, w.importID, w.at); err != nil {

@@ -8,9 +8,12 @@ import (
 	"github.com/ctemhq/ctem/internal/model"
 )
 
-// IngestTx is the write side of one import, inside one transaction. Writes
-// are upserts keyed by asset and finding key, so concurrent imports of overlapping data
-// (several replicas on PostgreSQL) never fail on a duplicate or lose a row.
+// IngestTx is the write side of one import, inside one transaction. Imports
+// run one at a time (SQLite has one writer; on PostgreSQL, replicas queue on
+// an advisory lock): an import decides from the stored state it read, which
+// a concurrent import over the same assets would make stale. Writes are
+// upserts keyed by asset and finding key, except rows the caller marks
+// fresh.
 type IngestTx interface {
 	BeginImport(ctx context.Context, imp *model.Import) error
 	FinishImport(ctx context.Context, imp model.Import) error
@@ -86,6 +89,10 @@ type FindingWrite struct {
 	// JSON is Finding's structured fields encoded, when the caller has
 	// done it already (the pipeline does, off the writing goroutine).
 	JSON *FindingJSON
+	// Fresh says no finding of this identity is stored: the caller read
+	// so in this transaction. A batch of fresh rows may be written without
+	// upsert (PostgreSQL copies it straight into the table).
+	Fresh bool
 }
 
 // JSONText encodes v for a JSON column; nil maps and slices become empty.
@@ -105,4 +112,5 @@ type DetectionWrite struct {
 	Severity    string
 	Evidence    string
 	ContentHash string
+	Fresh       bool // the finding has no detection stored (see FindingWrite.Fresh)
 }

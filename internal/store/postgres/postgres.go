@@ -81,6 +81,9 @@ func (bulk) stage(ctx context.Context, c *pgx.Conn, table, stage string, cols []
 func (b bulk) UpsertFindings(ctx context.Context, conn *sql.Conn, rows []sqlstore.FindingRow) (map[string]int64, error) {
 	ids := make(map[string]int64, len(rows))
 	err := withPgx(conn, func(c *pgx.Conn) error {
+		if allFresh(rows, func(r *sqlstore.FindingRow) bool { return r.Fresh }) {
+			return b.copyFreshFindings(ctx, c, rows, ids)
+		}
 		if err := b.stage(ctx, c, "findings", "stage_findings", sqlstore.FindingColumns); err != nil {
 			return fmt.Errorf("stage findings: %w", err)
 		}
@@ -98,8 +101,48 @@ func (b bulk) UpsertFindings(ctx context.Context, conn *sql.Conn, rows []sqlstor
 	return ids, err
 }
 
+func allFresh[T any](rows []T, fresh func(*T) bool) bool {
+	for i := range rows {
+		if !fresh(&rows[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// copyFreshFindings copies findings no row of which is stored straight
+// into the table, with ids reserved from its identity sequence first: no
+// staging table, no conflict handling. The import's lock keeps other
+// writers out, so "fresh" stays true.
+func (bulk) copyFreshFindings(ctx context.Context, c *pgx.Conn, rows []sqlstore.FindingRow, ids map[string]int64) error {
+	// One call reserves the ids: the import's lock keeps every other
+	// writer of findings waiting, so nothing takes ids in between.
+	var last int64
+	if err := c.QueryRow(ctx, "SELECT setval(pg_get_serial_sequence('findings', 'id'), nextval(pg_get_serial_sequence('findings', 'id')) + $1 - 1)",
+		len(rows)).Scan(&last); err != nil {
+		return fmt.Errorf("copy findings: %w", err)
+	}
+	first := last - int64(len(rows)) + 1
+	cols := append([]string{"id"}, sqlstore.FindingColumns...)
+	src := pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) { return append([]any{first + int64(i)}, rows[i].Values()...), nil })
+	if _, err := c.CopyFrom(ctx, pgx.Identifier{"findings"}, cols, src); err != nil {
+		return fmt.Errorf("copy findings: %w", err)
+	}
+	for i := range rows {
+		ids[rows[i].Fingerprint] = first + int64(i)
+	}
+	return nil
+}
+
 func (b bulk) UpsertDetections(ctx context.Context, conn *sql.Conn, rows []sqlstore.DetectionRow) error {
 	return withPgx(conn, func(c *pgx.Conn) error {
+		if allFresh(rows, func(r *sqlstore.DetectionRow) bool { return r.Fresh }) {
+			// See copyFreshFindings.
+			if _, err := c.CopyFrom(ctx, pgx.Identifier{"detections"}, sqlstore.DetectionColumns, copyRows(rows)); err != nil {
+				return fmt.Errorf("copy detections: %w", err)
+			}
+			return nil
+		}
 		if err := b.stage(ctx, c, "detections", "stage_detections", sqlstore.DetectionColumns); err != nil {
 			return fmt.Errorf("stage detections: %w", err)
 		}

@@ -49,6 +49,9 @@ const (
 	lockNone int64 = 0
 	lockKEV  int64 = 0x6374656d0001 // "ctem" 1
 	lockEPSS int64 = 0x6374656d0002
+	// lockIngest serializes imports and the other transactions of inTx
+	// (see store.IngestTx).
+	lockIngest int64 = 0x6374656d0003
 )
 
 // writeTx runs fn in one write transaction, with statements prepared once

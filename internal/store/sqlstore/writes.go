@@ -70,6 +70,11 @@ func (s *Store) inTx(ctx context.Context, bulk bool, fn func(tx store.IngestTx) 
 	}
 	it := &ingestTx{s: s, conn: conn, tx: s.txHandle(tx), sqls: map[string]string{}}
 	err = runTx(tx, func() error {
+		if s.cfg.Dialect == "postgres" {
+			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", lockIngest); err != nil {
+				return fmt.Errorf("lock: %w", err)
+			}
+		}
 		if bulk && s.cfg.Dialect == "postgres" {
 			// An import's queries each read a few thousand rows by index:
 			// parallel workers only add their start-up (on two cores, most
@@ -454,6 +459,7 @@ type FindingRow struct {
 	RuleID, Component, Package, Location, Remediation, Refs string
 	Status                                                  string
 	At                                                      time.Time
+	Fresh                                                   bool // see store.FindingWrite
 }
 
 // FindingColumns are FindingRow's columns in Values order.
@@ -505,7 +511,7 @@ func findingRow(w *store.FindingWrite, at time.Time) FindingRow {
 		Severity: string(f.Severity), VulnID: f.VulnID, Aliases: js.Aliases, CWEs: js.CWEs,
 		CVSS: js.CVSS, CVSSScore: score, RuleID: f.RuleID, Component: js.Component,
 		Package: f.Component.Name, Location: js.Location, Remediation: f.Remediation,
-		Refs: js.References, Status: string(model.StatusOpen), At: at.UTC(),
+		Refs: js.References, Status: string(model.StatusOpen), At: at.UTC(), Fresh: w.Fresh,
 	}
 }
 
@@ -711,6 +717,7 @@ type DetectionRow struct {
 	Source, ToolID, Severity, ContentHash, Ev string
 	ImportID                                  int64
 	At                                        time.Time
+	Fresh                                     bool // see store.DetectionWrite
 }
 
 // DetectionColumns are DetectionRow's columns in Values order.
@@ -731,7 +738,7 @@ func (t *ingestTx) UpsertDetections(ctx context.Context, ds []store.DetectionWri
 	rows := make([]DetectionRow, len(ds))
 	for i, d := range ds {
 		rows[i] = DetectionRow{FindingID: d.FindingID, Source: d.Source, ToolID: d.ToolID, Severity: d.Severity,
-			ContentHash: d.ContentHash, Ev: d.Evidence, ImportID: importID, At: at.UTC()}
+			ContentHash: d.ContentHash, Ev: d.Evidence, ImportID: importID, At: at.UTC(), Fresh: d.Fresh}
 	}
 	if t.s.cfg.Bulk != nil && len(rows) >= 64 {
 		return t.s.cfg.Bulk.UpsertDetections(ctx, t.conn, rows)

@@ -35,6 +35,7 @@ func Run(t *testing.T, open Opener) {
 		{"UpsertKeepsCreatorFields", testCreatorFields},
 		{"BulkUpsert", testBulkUpsert},
 		{"MixedSourceBatch", testMixedSourceBatch},
+		{"FreshBatch", testFreshBatch},
 		{"ManualStatus", testManualStatus},
 		{"FilterAndPaging", testFilterPaging},
 		{"RollbackOnError", testRollback},
@@ -293,6 +294,58 @@ func testMixedSourceBatch(t *testing.T, s store.Store) {
 	})
 	if want := map[string]int{sources[0]: 100, sources[1]: 100}; err != nil || !cmp.Equal(creators, want) {
 		t.Errorf("findings by creating source = %v, %v; want %v", creators, err, want)
+	}
+}
+
+// testFreshBatch writes batches the caller marks fresh (no finding or
+// detection of theirs is stored), which PostgreSQL copies straight into
+// the tables: the ids returned are the stored ones, and a later upsert of
+// the same findings updates them.
+func testFreshBatch(t *testing.T, s store.Store) {
+	_, asset := seed(t, s, "h", model.Identifier{Kind: model.IDHostname, Value: "h"})
+	var ws []store.FindingWrite
+	for i := range 100 {
+		w := finding(asset, fmt.Sprint("k", i), fmt.Sprint("t", i))
+		w.Fresh = true
+		ws = append(ws, w)
+	}
+	var ids map[string]int64
+	err := s.Ingest(ctx(), func(tx store.IngestTx) error {
+		imp := model.Import{Source: "scanner-a", StartedAt: t0}
+		if err := tx.BeginImport(ctx(), &imp); err != nil {
+			return err
+		}
+		var err error
+		if ids, err = tx.UpsertFindings(ctx(), ws, t0); err != nil {
+			return err
+		}
+		var ds []store.DetectionWrite
+		for _, w := range ws {
+			ds = append(ds, store.DetectionWrite{FindingID: ids[w.Finding.Fingerprint], Source: "scanner-a", ToolID: "T", Fresh: true})
+		}
+		return tx.UpsertDetections(ctx(), ds, imp.ID, t0)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := s.ListFindings(ctx(), store.FindingFilter{AssetID: asset})
+	if err != nil || len(fs) != 100 {
+		t.Fatalf("ListFindings = %d findings, %v", len(fs), err)
+	}
+	for _, f := range fs {
+		if ids[f.Fingerprint] != f.ID || !cmp.Equal(f.Sources, []string{"scanner-a"}) {
+			t.Fatalf("finding %s: id %d, upsert said %d; sources %v", f.Fingerprint, f.ID, ids[f.Fingerprint], f.Sources)
+		}
+	}
+	for i := range ws {
+		ws[i].Fresh, ws[i].Finding.Title = false, "again"
+	}
+	again, _ := importOnce(t, s, "scanner-a", asset, t0.Add(time.Hour), ws...)
+	if !cmp.Equal(again, ids) {
+		t.Errorf("the upsert after a fresh batch returned other ids")
+	}
+	if n, err := s.CountFindings(ctx(), store.FindingFilter{AllStatus: true}); n != 100 || err != nil {
+		t.Errorf("CountFindings = %d, %v; want 100", n, err)
 	}
 }
 
