@@ -148,8 +148,17 @@ func Seed(ctx context.Context, st store.Store, spec SeedSpec) (SeedResult, error
 		func(emit func(...any)) {
 			for i := range hosts {
 				asset := int64(i + 1)
+				keys := map[string]int{}
 				for _, v := range cat.Draw(spec.FindingsPerAsset) {
 					id++
+					// A finding is unique by asset and key; a vulnerability
+					// drawn twice for one host is a second copy of the
+					// package (another path), as scanners report it.
+					key := v.CVE + "|" + v.Package
+					if n := keys[key]; n > 0 {
+						key += "|copy" + strconv.Itoa(n)
+					}
+					keys[v.CVE+"|"+v.Package]++
 					fp := fmt.Sprintf("%016x", uint64(id)*0x9e3779b97f4a7c15)
 					validation := "unknown"
 					switch rng.IntN(40) {
@@ -169,7 +178,7 @@ func Seed(ctx context.Context, st store.Store, spec SeedSpec) (SeedResult, error
 						continue
 					}
 					comp := fmt.Sprintf(`{"name":%q,"version":"0.%d.%d","fixed_version":%q}`, v.Package, rng.IntN(9), rng.IntN(30), v.Fixed)
-					emit(id, asset, fp, v.CVE+"|"+v.Package, asset, "nessus", fp, "vulnerability",
+					emit(id, asset, fp, key, asset, "nessus", fp, "vulnerability",
 						v.Title, "The remote host is affected by "+v.CVE+": "+v.Title+". An attacker could exploit it to compromise the host.",
 						strings.ToLower(v.Severity), v.CVE, cvssJSON(v), v.Score, strconv.Itoa(v.Plugin), comp, v.Package, `{"port":0,"protocol":"tcp"}`,
 						"Upgrade "+v.Package+" to "+v.Fixed+" or later.", `["https://nvd.nist.gov/vuln/detail/`+v.CVE+`"]`,
