@@ -22,14 +22,28 @@ import (
 
 func (a *app) dbCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "db", Short: "Database schema: migrate and status"}
-	cmd.AddCommand(&cobra.Command{
+	var to int64
+	migrate := &cobra.Command{
 		Use:   "migrate",
-		Short: "Apply pending schema migrations (also done on every start)",
-		Args:  cobra.NoArgs,
+		Short: "Apply pending schema migrations (also done on every start), or go back to an earlier version",
+		Long: `Applies pending schema migrations, which every command also does when it opens the database.
+With --to VERSION it migrates up or down to that version (see ctem db status): run it with this
+ctem before going back to an older one, whose schema is the version it lists last.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := a.store(cmd.Context())
 			if err != nil {
 				return err
+			}
+			if cmd.Flags().Changed("to") {
+				if to < 0 {
+					return fmt.Errorf("--to %d: want a version from ctem db status", to)
+				}
+				if err := st.MigrateTo(cmd.Context(), to); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.env.Stdout, "%s database is at version %d\n", st.Dialect(), to)
+				return nil
 			}
 			if err := st.Migrate(cmd.Context()); err != nil {
 				return err
@@ -37,7 +51,9 @@ func (a *app) dbCommand() *cobra.Command {
 			fmt.Fprintf(a.env.Stdout, "%s database is up to date\n", st.Dialect())
 			return nil
 		},
-	}, &cobra.Command{
+	}
+	migrate.Flags().Int64Var(&to, "to", 0, "migrate up or down to this schema version")
+	cmd.AddCommand(migrate, &cobra.Command{
 		Use:   "status",
 		Short: "List schema migrations and when each was applied",
 		Args:  cobra.NoArgs,

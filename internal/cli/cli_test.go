@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"os"
@@ -257,6 +258,26 @@ func TestTokensAndDB(t *testing.T) {
 	r = run(t, dir, nil, "db", "status")
 	if r.code != 0 || !strings.Contains(r.stdout, "00001_initial.sql") {
 		t.Errorf("db status = %s", r.stdout)
+	}
+	// Back to schema 2, as an older ctem needs it: findings unique by
+	// fingerprint again. The next command migrates up again.
+	if r = run(t, dir, nil, "db", "migrate", "--to", "2"); r.code != 0 || !strings.Contains(r.stdout, "at version 2") {
+		t.Errorf("db migrate --to 2 = %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, "ctem.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var version int64
+	if err := db.QueryRow("SELECT MAX(version_id) FROM goose_db_version").Scan(&version); err != nil || version != 2 {
+		t.Errorf("schema version after --to 2 = %d, %v", version, err)
+	}
+	db.Close()
+	if r = run(t, dir, nil, "db", "migrate", "--to", "-1"); r.code == 0 {
+		t.Errorf("db migrate --to -1 succeeded")
+	}
+	if r = run(t, dir, nil, "db", "status"); r.code != 0 || strings.Contains(r.stdout, "pending") {
+		t.Errorf("db status after going back = %s %s", r.stdout, r.stderr)
 	}
 	r = run(t, dir, nil, "formats", "--output", "json")
 	var fmts []map[string]any

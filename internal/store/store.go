@@ -24,6 +24,9 @@ type Store interface {
 
 	// Migrate applies pending schema migrations; MigrationStatus lists them.
 	Migrate(ctx context.Context) error
+	// MigrateTo migrates up or down to version: an older ctem needs its
+	// schema back before it can run on the database.
+	MigrateTo(ctx context.Context, version int64) error
 	MigrationStatus(ctx context.Context) ([]Migration, error)
 
 	AssetReader

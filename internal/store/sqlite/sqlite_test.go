@@ -55,6 +55,33 @@ func TestForeignKeysBackAfterImport(t *testing.T) {
 	}
 }
 
+// Migration 3 rebuilds the findings table with foreign keys off; they
+// must be on again once the store is open, and the schema consistent.
+func TestForeignKeysOnAfterMigrations(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ctem.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var on int
+	if err := s.Writer().QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on); err != nil || on != 1 {
+		t.Errorf("foreign_keys = %d, %v; want 1", on, err)
+	}
+	rows, err := s.Writer().QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		t.Error("foreign_key_check reports violations")
+	}
+	var ok string
+	if err := s.Writer().QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&ok); err != nil || ok != "ok" {
+		t.Errorf("integrity_check = %q, %v", ok, err)
+	}
+}
+
 // On SQLite an import writes its times as SQL literals; they must be the
 // very text the driver writes for a bound time, or times would sort and
 // compare wrongly against those written elsewhere.
