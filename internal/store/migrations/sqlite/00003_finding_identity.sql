@@ -1,10 +1,13 @@
 -- +goose NO TRANSACTION
 -- +goose Up
--- A finding's identity is (asset, key): one unique index on both replaces
+-- A finding's identity is (asset, key): a unique index on both replaces
 -- the unique index on the fingerprint (a random hash, so every insert
--- touched a random page of it) and the plain index on the asset, which the
--- new one's first column serves. The fingerprint stays, as the finding's
--- stable public id, derived from the two.
+-- touched a random page of it). The fingerprint stays, as the finding's
+-- stable public id, derived from the two. The plain index on the asset
+-- stays too: it costs an import next to nothing (new findings append to
+-- it), and reads of an asset's findings through it visit them in id order,
+-- the order they sit in the table (through the identity index, in key
+-- order: 9 % slower re-imports).
 --
 -- SQLite cannot drop a column's UNIQUE constraint, so the table is rebuilt
 -- (https://www.sqlite.org/lang_altertable.html#otheralter): with foreign
@@ -57,6 +60,7 @@ INSERT INTO findings_new (id, asset_id, fingerprint, fkey, origin_asset_id, sour
 DROP TABLE findings;
 ALTER TABLE findings_new RENAME TO findings;
 CREATE UNIQUE INDEX findings_identity ON findings(asset_id, fkey);
+CREATE INDEX findings_asset ON findings(asset_id);
 CREATE INDEX findings_status ON findings(status, severity);
 CREATE INDEX findings_vuln ON findings(vuln_id) WHERE vuln_id <> '';
 COMMIT;
