@@ -97,12 +97,16 @@ type batch struct {
 	source string // set when the report named its tool (SourceNamer)
 	assets []report.AssetRef
 	obs    []report.Observation
-	// hashes[i] are obs[i]'s finding and detection content hashes, taken
-	// after normalize on the parser's goroutine (see batchSink.flush).
-	hashes [][2]string
-	// json[i] is obs[i]'s finding's structured fields encoded for the
-	// store, also on the parser's goroutine.
-	json []store.FindingJSON
+	// prep[i] is what obs[i] needs that no database does, computed after
+	// normalize on the parser's goroutine (see batchSink.flush).
+	prep []prepared
+}
+
+// prepared is an observation's finding's structured fields encoded for the
+// store, and its finding and detection content hashes.
+type prepared struct {
+	json         store.FindingJSON
+	fhash, dhash string
 }
 
 // batchSink collects a parser's output into batches for the writer.
@@ -156,13 +160,12 @@ func (s *batchSink) flush() error {
 	}
 	// The work that needs no database runs here, on the parser's goroutine,
 	// while the writer's goroutine spends its time in the store.
-	s.cur.hashes = make([][2]string, len(s.cur.obs))
-	s.cur.json = make([]store.FindingJSON, len(s.cur.obs))
+	s.cur.prep = make([]prepared, len(s.cur.obs))
 	for i := range s.cur.obs {
-		o := &s.cur.obs[i]
+		o, p := &s.cur.obs[i], &s.cur.prep[i]
 		normalize(o)
-		s.cur.json[i] = store.EncodeFinding(&o.Finding)
-		s.cur.hashes[i] = [2]string{findingHash(&o.Finding, &s.cur.json[i]), detectionHash(o)}
+		p.json = store.EncodeFinding(&o.Finding)
+		p.fhash, p.dhash = findingHash(&o.Finding, &p.json), detectionHash(o)
 	}
 	select {
 	case s.out <- s.cur:
@@ -370,7 +373,7 @@ func (w *writer) resolve(ctx context.Context, ref report.AssetRef) (int64, model
 	// stands for the same reference, without normalizing its identifiers
 	// again (the resolver would answer from its cache, as the asset's
 	// attributes count only when it creates the asset).
-	if l := &w.last; l.ok && ref.Kind == l.ref.Kind && ref.Name == l.ref.Name && slices.Equal(ref.Identifiers, l.ref.Identifiers) {
+	if l := &w.last; l.ok && sameRef(ref, l.ref) {
 		id := w.res.live(l.id)
 		w.cover(id, l.kind)
 		return id, l.kind, nil
@@ -413,7 +416,7 @@ func (w *writer) effective(ref report.AssetRef) report.AssetRef {
 func (w *writer) prefetch(ctx context.Context, b batch) error {
 	var refs []report.AssetRef
 	add := func(ref report.AssetRef) {
-		if n := len(refs); n > 0 && ref.Kind == refs[n-1].Kind && ref.Name == refs[n-1].Name && slices.Equal(ref.Identifiers, refs[n-1].Identifiers) {
+		if n := len(refs); n > 0 && sameRef(ref, refs[n-1]) {
 			return // observations of one asset come together
 		}
 		refs = append(refs, ref)
@@ -427,6 +430,11 @@ func (w *writer) prefetch(ctx context.Context, b batch) error {
 	return w.res.prefetch(ctx, refs)
 }
 
+// sameRef reports whether two asset references are the same reference.
+func sameRef(a, b report.AssetRef) bool {
+	return a.Kind == b.Kind && a.Name == b.Name && slices.Equal(a.Identifiers, b.Identifiers)
+}
+
 // lastRef is the asset reference the writer resolved last.
 type lastRef struct {
 	ok   bool
@@ -437,11 +445,9 @@ type lastRef struct {
 
 type pending struct {
 	obs      *report.Observation
-	json     *store.FindingJSON
+	prep     *prepared
 	fp       string
 	key      string
-	fhash    string
-	dhash    string
 	assetID  int64
 	isNew    bool
 	findingW bool // write the finding
@@ -475,7 +481,7 @@ func (w *writer) write(ctx context.Context, b batch) error {
 		}
 		w.seenFP[k] = struct{}{}
 		o.Secret = "" // only its keyed hash, inside the fingerprint, is kept
-		ps = append(ps, &pending{obs: o, json: &b.json[i], fp: fp, key: key, assetID: assetID, fhash: b.hashes[i][0], dhash: b.hashes[i][1]})
+		ps = append(ps, &pending{obs: o, prep: &b.prep[i], fp: fp, key: key, assetID: assetID})
 	}
 	if len(ps) == 0 {
 		return nil
@@ -493,13 +499,13 @@ func (w *writer) write(ctx context.Context, b batch) error {
 			w.counts.New++
 		} else {
 			changed := false
-			if st.Source == w.source && st.ContentHash != p.fhash {
+			if st.Source == w.source && st.ContentHash != p.prep.fhash {
 				// A hash of an earlier version that still matches: the
 				// finding is rewritten for its new hash, unchanged.
 				p.findingW = true
 				changed = len(st.ContentHash) != legacyHashLen || st.ContentHash != legacyFindingHash(&p.obs.Finding)
 			}
-			if st.DetectionID == 0 || !st.Present || st.DetectionHash != p.dhash {
+			if st.DetectionID == 0 || !st.Present || st.DetectionHash != p.prep.dhash {
 				p.detW = true
 				changed = changed || st.DetectionID != 0 && st.Present
 			}
@@ -522,7 +528,7 @@ func (w *writer) write(ctx context.Context, b batch) error {
 		if p.findingW {
 			f := p.obs.Finding
 			f.AssetID, f.Fingerprint = p.assetID, p.fp
-			fws = append(fws, store.FindingWrite{Finding: f, Key: p.key, Source: w.source, ContentHash: p.fhash, JSON: p.json, Fresh: p.isNew})
+			fws = append(fws, store.FindingWrite{Finding: f, Key: p.key, Source: w.source, ContentHash: p.prep.fhash, JSON: &p.prep.json, Fresh: p.isNew})
 		}
 	}
 	ids := map[string]int64{}
@@ -545,7 +551,7 @@ func (w *writer) write(ctx context.Context, b batch) error {
 		}
 		w.seenFinding.add(id)
 		dws = append(dws, store.DetectionWrite{FindingID: id, Source: w.source, ToolID: p.obs.ToolID, Severity: p.obs.ToolSeverity,
-			Evidence: p.obs.Evidence, ContentHash: p.dhash, Fresh: p.isNew})
+			Evidence: p.obs.Evidence, ContentHash: p.prep.dhash, Fresh: p.isNew})
 	}
 	if len(dws) > 0 {
 		if err := w.tx.UpsertDetections(ctx, dws, w.importID, w.at); err != nil {

@@ -14,10 +14,10 @@ type FindingJSON struct {
 }
 
 // EncodeFinding encodes f's structured fields, with "[]" and "{}" for
-// empty lists and objects. It writes what json.Marshal would (without its
-// HTML escaping) by hand (package jsonw): an import encodes a million findings, and
-// reflection cost more than parsing them (FuzzEncodeFinding checks that
-// json.Unmarshal reads back the same values).
+// empty lists and objects. It writes by hand (package jsonw) exactly what
+// json.Marshal writes without its HTML escaping, which FuzzEncodeFinding
+// checks: an import encodes a million findings, and reflection cost more
+// than parsing them.
 func EncodeFinding(f *model.Finding) FindingJSON {
 	return FindingJSON{
 		Aliases: stringsJSON(f.Aliases), CWEs: intsJSON(f.CWEs), CVSS: cvssJSON(f.CVSS),

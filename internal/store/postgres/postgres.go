@@ -70,7 +70,7 @@ func copyRows[T interface{ Values() []any }](rows []T) pgx.CopyFromSource {
 
 func (bulk) stage(ctx context.Context, c *pgx.Conn, table, stage string, cols []string) error {
 	_, err := c.Exec(ctx, fmt.Sprintf(`CREATE TEMP TABLE IF NOT EXISTS %s ON COMMIT DROP AS SELECT %s FROM %s WITH NO DATA`,
-		stage, joinCols(cols), table))
+		stage, strings.Join(cols, ", "), table))
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (b bulk) UpsertFindings(ctx context.Context, conn *sql.Conn, rows []sqlstor
 		if _, err := c.CopyFrom(ctx, pgx.Identifier{"stage_findings"}, sqlstore.FindingColumns, copyRows(rows)); err != nil {
 			return fmt.Errorf("copy findings: %w", err)
 		}
-		cols := joinCols(sqlstore.FindingColumns)
+		cols := strings.Join(sqlstore.FindingColumns, ", ")
 		res, err := c.Query(ctx, "INSERT INTO findings ("+cols+") SELECT "+cols+" FROM stage_findings"+sqlstore.FindingConflict)
 		if err != nil {
 			return fmt.Errorf("upsert findings: %w", err)
@@ -149,23 +149,12 @@ func (b bulk) UpsertDetections(ctx context.Context, conn *sql.Conn, rows []sqlst
 		if _, err := c.CopyFrom(ctx, pgx.Identifier{"stage_detections"}, sqlstore.DetectionColumns, copyRows(rows)); err != nil {
 			return fmt.Errorf("copy detections: %w", err)
 		}
-		cols := joinCols(sqlstore.DetectionColumns)
+		cols := strings.Join(sqlstore.DetectionColumns, ", ")
 		if _, err := c.Exec(ctx, "INSERT INTO detections ("+cols+") SELECT "+cols+" FROM stage_detections"+sqlstore.DetectionConflict); err != nil {
 			return fmt.Errorf("upsert detections: %w", err)
 		}
 		return nil
 	})
-}
-
-func joinCols(cols []string) string {
-	s := ""
-	for i, c := range cols {
-		if i > 0 {
-			s += ", "
-		}
-		s += c
-	}
-	return s
 }
 
 // WithSchema returns dsn with search_path set to schema, for isolated test

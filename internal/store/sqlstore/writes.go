@@ -534,7 +534,7 @@ func (t *ingestTx) UpsertFindings(ctx context.Context, ws []store.FindingWrite, 
 		for _, r := range rows[lo:hi] {
 			args = append(args, r.Values()...)
 		}
-		q := t.valuesSQL("INSERT INTO findings ("+joinCols(FindingColumns)+")", ncol, hi-lo, FindingConflict)
+		q := t.valuesSQL("INSERT INTO findings ("+strings.Join(FindingColumns, ", ")+")", ncol, hi-lo, FindingConflict)
 		res, err := t.tx.QueryContext(ctx, q, args...)
 		if err != nil {
 			return fmt.Errorf("upsert findings: %w", err)
@@ -582,20 +582,13 @@ func (t *ingestTx) upsertFindingsSQLite(ctx context.Context, rows []FindingRow) 
 	}
 	// The values every row shares are SQL literals: binding costs per
 	// value. Those are the status and times, and the source when one
-	// source writes the whole batch, as an import does.
-	cols, nvar := findingColumnsSQLite, findingBoundSQLite
-	lits := ", 'open'" + strings.Repeat(", "+sqliteTime(rows[0].At), 3) // status, first_seen, last_seen, updated_at
-	source := rows[0].Source
-	for _, r := range rows {
-		if r.Source != source {
-			nvar++ // bound after all: see values below
-			break
-		}
+	// source writes the whole batch (see sourceLiteral).
+	nvar, lits := findingBoundSQLite, sourceLiteral(len(rows), func(i int) string { return rows[i].Source })
+	if lits == "" {
+		nvar++
 	}
-	if nvar == findingBoundSQLite {
-		lits = ", " + sqlString(source) + lits
-	}
-	inserted, err := t.insertSQLite(ctx, "findings", cols, nvar, lits, len(rows), func(args []any, i int) []any {
+	lits += ", 'open'" + strings.Repeat(", "+sqliteTime(rows[0].At), 3) // status, first_seen, last_seen, updated_at
+	inserted, err := t.insertSQLite(ctx, "findings", findingColumnsSQLite, nvar, lits, len(rows), func(args []any, i int) []any {
 		r := &rows[i]
 		args = append(args, r.AssetID, r.OriginAssetID, r.Fingerprint, r.Key, r.ContentHash, r.Kind, r.Title, r.Description,
 			r.Severity, r.VulnID, r.Aliases, r.CWEs, r.CVSS, r.CVSSScore, r.RuleID, r.Component, r.Package, r.Location,
@@ -655,8 +648,18 @@ var findingColumnsSQLite = []string{"asset_id", "origin_asset_id", "fingerprint"
 // findingBoundSQLite is how many of findingColumnsSQLite are always bound.
 const findingBoundSQLite = 20
 
-// sqlString is s as an SQL string literal.
-func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+// sourceLiteral is ", '<source>'" when the n rows of a batch share one
+// source (source(i) is row i's), as an import's do, so that it can close
+// every row as a literal; "" when the source must be bound per row.
+func sourceLiteral(n int, source func(i int) string) string {
+	first := source(0)
+	for i := 1; i < n; i++ {
+		if source(i) != first {
+			return ""
+		}
+	}
+	return ", '" + strings.ReplaceAll(first, "'", "''") + "'"
+}
 
 // sqliteTime is t as a SQLite literal, in the layout the driver writes a
 // bound time in (the _time_format=sqlite of the DSN), so that literal and
@@ -678,7 +681,7 @@ const SQLiteTimeLayout = "2006-01-02 15:04:05.999999999-07:00"
 // as SQL literals. It returns how many rows the first statements inserted.
 func (t *ingestTx) insertSQLite(ctx context.Context, table string, cols []string, nvar int, lits string, n int,
 	values func(args []any, i int) []any, conflict string) (inserted int, err error) {
-	head := " " + table + " (" + joinCols(cols) + ")"
+	head := " " + table + " (" + strings.Join(cols, ", ") + ")"
 	err = chunks(n, rowsPerStatement(nvar), func(lo, hi int) error {
 		args := make([]any, 0, (hi-lo)*nvar)
 		for i := lo; i < hi; i++ {
@@ -698,17 +701,6 @@ func (t *ingestTx) insertSQLite(ctx context.Context, table string, cols []string
 		return err
 	})
 	return inserted, err
-}
-
-func joinCols(cols []string) string {
-	s := ""
-	for i, c := range cols {
-		if i > 0 {
-			s += ", "
-		}
-		s += c
-	}
-	return s
 }
 
 // DetectionRow is one detection flattened into column values.
@@ -750,21 +742,16 @@ func (t *ingestTx) UpsertDetections(ctx context.Context, ds []store.DetectionWri
 		// What every row shares is literal (see upsertFindingsSQLite):
 		// present, import_id, the times, and the source when there is one.
 		cols := []string{"finding_id", "tool_id", "severity", "content_hash", "evidence", "source", "present", "import_id", "first_seen", "last_seen"}
-		nvar := 5
-		lits := ", TRUE, " + strconv.FormatInt(importID, 10) + strings.Repeat(", "+sqliteTime(at), 2)
-		for _, r := range rows {
-			if r.Source != rows[0].Source {
-				nvar = 6
-				break
-			}
+		const bound = 5 // the columns before source
+		nvar, lits := bound, sourceLiteral(len(rows), func(i int) string { return rows[i].Source })
+		if lits == "" {
+			nvar++
 		}
-		if nvar == 5 {
-			lits = ", " + sqlString(rows[0].Source) + lits
-		}
+		lits += ", TRUE, " + strconv.FormatInt(importID, 10) + strings.Repeat(", "+sqliteTime(at), 2)
 		_, err := t.insertSQLite(ctx, "detections", cols, nvar, lits, len(rows), func(args []any, i int) []any {
 			r := &rows[i]
 			args = append(args, r.FindingID, r.ToolID, r.Severity, r.ContentHash, r.Ev)
-			if nvar == 6 {
+			if nvar > bound {
 				args = append(args, r.Source)
 			}
 			return args
@@ -780,7 +767,7 @@ func (t *ingestTx) UpsertDetections(ctx context.Context, ds []store.DetectionWri
 		for _, r := range rows[lo:hi] {
 			args = append(args, r.Values()...)
 		}
-		q := t.valuesSQL("INSERT INTO detections ("+joinCols(DetectionColumns)+")", ncol, hi-lo, DetectionConflict)
+		q := t.valuesSQL("INSERT INTO detections ("+strings.Join(DetectionColumns, ", ")+")", ncol, hi-lo, DetectionConflict)
 		if _, err := t.tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("upsert detections: %w", err)
 		}
