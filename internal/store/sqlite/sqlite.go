@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"os"
 	"runtime"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -16,9 +17,20 @@ import (
 	"github.com/ctemhq/ctem/internal/store/sqlstore"
 )
 
+// PageSize is the page size of a database Open creates. SQLite's default,
+// 4 KiB, made a first import of a million findings spend a sixth of its
+// time moving pages one system call at a time (spilling them to the WAL
+// and checkpointing them into the file); with 32 KiB pages the same
+// import is about 15 % faster (docs/benchmarks.md). Readers map the file,
+// so a larger page costs them nothing on point reads.
+const PageSize = 32768
+
 // Open opens (creating if needed) the SQLite database at path and applies
 // pending migrations.
 func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
+	if err := create(ctx, path); err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	dsn := func(readOnly bool) string {
 		q := url.Values{}
 		q.Add("_pragma", "busy_timeout(10000)")
@@ -71,4 +83,30 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// create gives a database that does not exist yet (or is still empty) its
+// page size, before WAL mode fixes it: the driver applies a DSN's
+// journal_mode before its page_size, so the two are set here, in order,
+// on one connection. An existing database keeps its page size.
+func create(ctx context.Context, path string) error {
+	if st, err := os.Stat(path); err == nil && st.Size() > 0 {
+		return nil
+	}
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	for _, q := range []string{fmt.Sprintf("PRAGMA page_size = %d", PageSize), "PRAGMA journal_mode = WAL"} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
 }

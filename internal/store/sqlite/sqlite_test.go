@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/ctemhq/ctem/internal/model"
 	"github.com/ctemhq/ctem/internal/store"
 	"github.com/ctemhq/ctem/internal/store/sqlite"
+	"github.com/ctemhq/ctem/internal/store/sqlstore"
 	"github.com/ctemhq/ctem/internal/store/storetest"
 )
 
@@ -130,5 +132,49 @@ func TestLiteralTimesMatchBoundTimes(t *testing.T) {
 		if finding != bound || detection != bound {
 			t.Errorf("%v: finding %q, detection %q; bound time %q", at, finding, detection, bound)
 		}
+	}
+}
+
+// A new database gets PageSize; an existing one keeps its own.
+func TestPageSize(t *testing.T) {
+	ctx := context.Background()
+	pageSize := func(s *sqlstore.Store) int {
+		t.Helper()
+		var n int
+		if err := s.Writer().QueryRowContext(ctx, "PRAGMA page_size").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	fresh := filepath.Join(t.TempDir(), "ctem.db")
+	s, err := sqlite.Open(ctx, fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mode string
+	if err := s.Writer().QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	if got := pageSize(s); got != sqlite.PageSize {
+		t.Errorf("new database: page_size = %d, want %d", got, sqlite.PageSize)
+	}
+	s.Close()
+
+	old := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE t (x)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err = sqlite.Open(ctx, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := pageSize(s); got != 4096 {
+		t.Errorf("existing database: page_size = %d, want 4096 (kept)", got)
 	}
 }
