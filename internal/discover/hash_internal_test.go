@@ -125,7 +125,7 @@ func TestLegacyContentHashesStillMatch(t *testing.T) {
 		t.Helper()
 		for i := range b.obs {
 			f := &b.obs[i].Finding
-			if _, err := st.Writer().ExecContext(ctx, "UPDATE findings SET content_hash = $1 WHERE title = $2", hashOf(f), f.Title); err != nil {
+			if _, err := st.Writer().ExecContext(ctx, "UPDATE findings SET content_hash = $1 WHERE text_id IN (SELECT id FROM finding_texts WHERE title = $2)", hashOf(f), f.Title); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -103,10 +103,11 @@ type batch struct {
 }
 
 // prepared is an observation's finding's structured fields encoded for the
-// store, and its finding and detection content hashes.
+// store, the digest of its descriptive text, and its finding and
+// detection content hashes.
 type prepared struct {
-	json         store.FindingJSON
-	fhash, dhash string
+	json               store.FindingJSON
+	text, fhash, dhash string
 }
 
 // batchSink collects a parser's output into batches for the writer.
@@ -116,6 +117,26 @@ type batchSink struct {
 	size int
 	cur  batch
 	sent bool
+	// digests remembers the digests of the texts seen last: a report
+	// repeats a vulnerability's text on every host, and looking it up
+	// costs a fraction of hashing it again.
+	digests map[store.FindingText]string
+}
+
+// maxDigests bounds batchSink.digests.
+const maxDigests = 8192
+
+// textDigest is t.Digest(), remembered.
+func (s *batchSink) textDigest(t store.FindingText) string {
+	if d, ok := s.digests[t]; ok {
+		return d
+	}
+	if s.digests == nil || len(s.digests) >= maxDigests {
+		s.digests = make(map[store.FindingText]string, 256)
+	}
+	d := t.Digest()
+	s.digests[t] = d
+	return d
 }
 
 func (s *batchSink) Asset(a report.AssetRef) error {
@@ -165,6 +186,8 @@ func (s *batchSink) flush() error {
 		o, p := &s.cur.obs[i], &s.cur.prep[i]
 		normalize(o)
 		p.json = store.EncodeFinding(&o.Finding)
+		f := &o.Finding
+		p.text = s.textDigest(store.FindingText{Title: f.Title, Description: f.Description, Remediation: f.Remediation, References: p.json.References})
 		p.fhash, p.dhash = findingHash(&o.Finding, &p.json), detectionHash(o)
 	}
 	select {
@@ -528,7 +551,7 @@ func (w *writer) write(ctx context.Context, b batch) error {
 		if p.findingW {
 			f := p.obs.Finding
 			f.AssetID, f.Fingerprint = p.assetID, p.fp
-			fws = append(fws, store.FindingWrite{Finding: f, Key: p.key, Source: w.source, ContentHash: p.prep.fhash, JSON: &p.prep.json, Fresh: p.isNew})
+			fws = append(fws, store.FindingWrite{Finding: f, Key: p.key, Source: w.source, ContentHash: p.prep.fhash, JSON: &p.prep.json, TextDigest: p.prep.text, Fresh: p.isNew})
 		}
 	}
 	ids := map[string]int64{}

@@ -86,9 +86,11 @@ type FindingWrite struct {
 	Key         string        // the fingerprint recipe key
 	Source      string
 	ContentHash string
-	// JSON is Finding's structured fields encoded, when the caller has
-	// done it already (the pipeline does, off the writing goroutine).
-	JSON *FindingJSON
+	// JSON is Finding's structured fields encoded, and TextDigest the
+	// digest of its FindingText, when the caller has computed them already
+	// (the pipeline does, off the writing goroutine).
+	JSON       *FindingJSON
+	TextDigest string
 	// Fresh says no finding of this identity is stored: the caller read
 	// so in this transaction. A batch of fresh rows may be written without
 	// upsert (PostgreSQL copies it straight into the table).

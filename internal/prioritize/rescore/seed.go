@@ -140,11 +140,38 @@ func Seed(ctx context.Context, st store.Store, spec SeedSpec) (SeedResult, error
 		return res, fmt.Errorf("seed scopes: %w", err)
 	}
 
+	// Descriptive texts, stored once each: one per catalogue entry and one
+	// for the misconfiguration.
+	misconfig := store.FindingText{Title: "SSH server allows weak key exchange algorithms",
+		Description: "The remote SSH server is configured to allow key exchange algorithms that are considered weak.",
+		Remediation: "Disable the weak algorithms in sshd_config.", References: "[]"}
+	vulnText := func(v gen.Vuln) store.FindingText {
+		return store.FindingText{Title: v.Title,
+			Description: "The remote host is affected by " + v.CVE + ": " + v.Title + ". An attacker could exploit it to compromise the host.",
+			Remediation: "Upgrade " + v.Package + " to " + v.Fixed + " or later.", References: `["https://nvd.nist.gov/vuln/detail/` + v.CVE + `"]`}
+	}
+	textIDs := map[store.FindingText]int64{}
+	err = w.insert(ctx, "finding_texts", []string{"id", "digest", "title", "description", "remediation", "refs"}, func(emit func(...any)) {
+		add := func(t store.FindingText) {
+			if _, ok := textIDs[t]; !ok {
+				textIDs[t] = int64(len(textIDs) + 1)
+				emit(textIDs[t], t.Digest(), t.Title, t.Description, t.Remediation, t.References)
+			}
+		}
+		add(misconfig)
+		for _, v := range cat.Vulns {
+			add(vulnText(v))
+		}
+	})
+	if err != nil {
+		return res, fmt.Errorf("seed finding texts: %w", err)
+	}
+
 	// Findings.
 	var id int64
 	err = w.insert(ctx, "findings", []string{"id", "asset_id", "fingerprint", "fkey", "origin_asset_id", "source", "content_hash", "kind",
-		"title", "description", "severity", "vuln_id", "cvss", "cvss_score", "rule_id", "component", "package", "location",
-		"remediation", "refs", "status", "first_seen", "last_seen", "validation", "updated_at"},
+		"text_id", "severity", "vuln_id", "cvss", "cvss_score", "rule_id", "component", "package", "location",
+		"status", "first_seen", "last_seen", "validation", "updated_at"},
 		func(emit func(...any)) {
 			for i := range hosts {
 				asset := int64(i + 1)
@@ -169,19 +196,15 @@ func Seed(ctx context.Context, st store.Store, spec SeedSpec) (SeedResult, error
 					}
 					first := at.AddDate(0, 0, -rng.IntN(365))
 					if rng.IntN(10) == 0 {
-						emit(id, asset, fp, "misconfig|"+fp, asset, "nessus", fp, "misconfiguration",
-							"SSH server allows weak key exchange algorithms",
-							"The remote SSH server is configured to allow key exchange algorithms that are considered weak.",
+						emit(id, asset, fp, "misconfig|"+fp, asset, "nessus", fp, "misconfiguration", textIDs[misconfig],
 							[]string{"high", "medium", "low"}[rng.IntN(3)], "", "[]", 0.0, strconv.Itoa(70000+rng.IntN(500)), "{}", "",
-							`{"port":22,"protocol":"tcp","service":"ssh"}`, "Disable the weak algorithms in sshd_config.", "[]",
+							`{"port":22,"protocol":"tcp","service":"ssh"}`,
 							"open", first, at, validation, at)
 						continue
 					}
 					comp := fmt.Sprintf(`{"name":%q,"version":"0.%d.%d","fixed_version":%q}`, v.Package, rng.IntN(9), rng.IntN(30), v.Fixed)
-					emit(id, asset, fp, key, asset, "nessus", fp, "vulnerability",
-						v.Title, "The remote host is affected by "+v.CVE+": "+v.Title+". An attacker could exploit it to compromise the host.",
+					emit(id, asset, fp, key, asset, "nessus", fp, "vulnerability", textIDs[vulnText(v)],
 						strings.ToLower(v.Severity), v.CVE, cvssJSON(v), v.Score, strconv.Itoa(v.Plugin), comp, v.Package, `{"port":0,"protocol":"tcp"}`,
-						"Upgrade "+v.Package+" to "+v.Fixed+" or later.", `["https://nvd.nist.gov/vuln/detail/`+v.CVE+`"]`,
 						"open", first, at, validation, at)
 				}
 			}
@@ -200,7 +223,8 @@ func Seed(ctx context.Context, st store.Store, spec SeedSpec) (SeedResult, error
 		after = []string{
 			"SELECT setval(pg_get_serial_sequence('assets', 'id'), (SELECT MAX(id) FROM assets))",
 			"SELECT setval(pg_get_serial_sequence('findings', 'id'), (SELECT MAX(id) FROM findings))",
-			"ANALYZE findings, assets, vuln_intel, scope_members",
+			"SELECT setval(pg_get_serial_sequence('finding_texts', 'id'), (SELECT MAX(id) FROM finding_texts))",
+			"ANALYZE findings, finding_texts, assets, vuln_intel, scope_members",
 		}
 	}
 	for _, q := range after {

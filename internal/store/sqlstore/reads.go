@@ -238,15 +238,20 @@ func (s *Store) AssetHistory(ctx context.Context, id int64) (store.AssetHistory,
 	return h, mrows.Err()
 }
 
-// findingCols selects a finding; last_seen is the newest time a source
-// with a present detection covered the asset (see the coverage table).
-const findingCols = `f.id, f.asset_id, a.name, f.fingerprint, f.kind, f.title, f.description, f.severity, f.vuln_id,
-	f.aliases, f.cwes, f.cvss, f.rule_id, f.component, f.location, f.remediation, f.refs, f.status, f.status_note,
+// findingCols selects a finding from findingFrom; last_seen is the newest
+// time a source with a present detection covered the asset (see the
+// coverage table).
+const findingCols = `f.id, f.asset_id, a.name, f.fingerprint, f.kind, t.title, t.description, f.severity, f.vuln_id,
+	f.aliases, f.cwes, f.cvss, f.rule_id, f.component, f.location, t.remediation, t.refs, f.status, f.status_note,
 	f.first_seen, COALESCE((SELECT MAX(c.seen_at) FROM detections d JOIN coverage c ON c.asset_id = f.asset_id AND c.source = d.source
 		WHERE d.finding_id = f.id AND d.present), f.last_seen),
 	f.fixed_at, f.reopen_count, f.priority_band, f.priority_score, f.priority_explanation, f.policy_version, f.decided_at,
 	f.validation, f.owner, f.sla_due, COALESCE(f.ticket_id, 0),
 	COALESCE((SELECT ` + "%s" + ` FROM detections d WHERE d.finding_id = f.id AND d.present), '')`
+
+// findingFrom joins a finding to its asset's name and its descriptive
+// text, stored once per content (see store.FindingText).
+const findingFrom = " FROM findings f JOIN assets a ON a.id = f.asset_id JOIN finding_texts t ON t.id = f.text_id"
 
 func (s *Store) findingSelect() string {
 	agg := "group_concat(d.source, ',')"
@@ -318,7 +323,7 @@ func findingWhere(f store.FindingFilter) *where {
 // ListFindings lists findings in id order.
 func (s *Store) ListFindings(ctx context.Context, f store.FindingFilter) ([]model.Finding, error) {
 	w := findingWhere(f)
-	q := "SELECT " + s.findingSelect() + " FROM findings f JOIN assets a ON a.id = f.asset_id" + w.page(f.Page, "f.id")
+	q := "SELECT " + s.findingSelect() + findingFrom + w.page(f.Page, "f.id")
 	rows, err := s.r.QueryContext(ctx, q, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list findings: %w", err)
@@ -345,7 +350,7 @@ func (s *Store) CountFindings(ctx context.Context, f store.FindingFilter) (int, 
 
 // GetFinding returns one finding.
 func (s *Store) GetFinding(ctx context.Context, id int64) (model.Finding, error) {
-	q := "SELECT " + s.findingSelect() + " FROM findings f JOIN assets a ON a.id = f.asset_id WHERE f.id = $1"
+	q := "SELECT " + s.findingSelect() + findingFrom + " WHERE f.id = $1"
 	f, err := scanFinding(s.r.QueryRowContext(ctx, q, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return f, fmt.Errorf("finding %d: %w", id, store.ErrNotFound)

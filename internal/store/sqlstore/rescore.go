@@ -91,7 +91,7 @@ func (s *Store) rescoreFullCols() string {
 
 func (sc *rescoreScanner) from() string {
 	if sc.sel.Full {
-		return " FROM findings f JOIN assets a ON a.id = f.asset_id"
+		return findingFrom
 	}
 	return " FROM findings f"
 }

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -33,6 +34,7 @@ func Run(t *testing.T, open Opener) {
 		{"AssetsAndIdentifiers", testAssets},
 		{"FindingUpsertAndLifecycle", testFindingLifecycle},
 		{"UpsertKeepsCreatorFields", testCreatorFields},
+		{"FindingTexts", testFindingTexts},
 		{"BulkUpsert", testBulkUpsert},
 		{"MixedSourceBatch", testMixedSourceBatch},
 		{"FreshBatch", testFreshBatch},
@@ -81,7 +83,9 @@ func testMigrations(t *testing.T, s store.Store) {
 // testFindingIdentityMigration fills a database at the schema before
 // migration 3 (findings unique by fingerprint) and migrates it: every row
 // and every reference to a finding survives (SQLite rebuilds the table),
-// (asset, key) is unique, and the migration goes down and up again.
+// (asset, key) is unique, descriptive texts move to finding_texts, one
+// row per distinct text (migration 5), and the migrations go down and up
+// again.
 func testFindingIdentityMigration(t *testing.T, st store.Store) {
 	s, ok := st.(interface {
 		MigrateTo(ctx context.Context, version int64) error
@@ -128,23 +132,47 @@ func testFindingIdentityMigration(t *testing.T, st store.Store) {
 			t.Errorf("%s: findings, joined detections, scope rows, exceptions, band = %v, want %v", stage, got, want)
 		}
 	}
+	// Titles are stored once per distinct text from migration 5 on.
+	titles := func(stage string) {
+		t.Helper()
+		fs, err := st.ListFindings(ctx(), store.FindingFilter{AllStatus: true})
+		var got []string
+		for _, f := range fs {
+			got = append(got, f.Title)
+		}
+		var texts int
+		if err == nil {
+			err = db.QueryRowContext(ctx(), "SELECT COUNT(*) FROM finding_texts").Scan(&texts)
+		}
+		if want := []string{"vuln|CVE-1", "vuln|CVE-2", "vuln|CVE-1"}; err != nil || !cmp.Equal(got, want) || texts != 2 {
+			t.Errorf("%s: titles %v, %d texts, %v; want %v, 2 texts", stage, got, texts, err, want)
+		}
+	}
 	if err := st.Migrate(ctx()); err != nil {
 		t.Fatal(err)
 	}
 	check("after migrating up")
-	_, err := db.ExecContext(ctx(), `INSERT INTO findings (asset_id, fingerprint, fkey, origin_asset_id, source, kind, title, severity, status,
-		first_seen, last_seen, updated_at) VALUES (1, 'other', 'vuln|CVE-1', 1, 'grype', 'vulnerability', 't', 'high', 'open', $1, $2, $3)`, t0, t0, t0)
+	titles("after migrating up")
+	_, err := db.ExecContext(ctx(), `INSERT INTO findings (asset_id, fingerprint, fkey, origin_asset_id, source, kind, text_id, severity, status,
+		first_seen, last_seen, updated_at) VALUES (1, 'other', 'vuln|CVE-1', 1, 'grype', 'vulnerability', 1, 'high', 'open', $1, $2, $3)`, t0, t0, t0)
 	if err == nil {
 		t.Error("a second finding of the same asset and key was accepted")
+	} else if !strings.Contains(strings.ToLower(err.Error()), "unique") {
+		t.Errorf("a second finding of the same asset and key: %v, want a unique constraint error", err)
 	}
 	if err := s.MigrateTo(ctx(), 2); err != nil {
 		t.Fatal(err)
 	}
 	check("after migrating down")
+	var title string
+	if err := db.QueryRowContext(ctx(), "SELECT title FROM findings WHERE id = 3").Scan(&title); err != nil || title != "vuln|CVE-1" {
+		t.Errorf("after migrating down: title of finding 3 = %q, %v; want vuln|CVE-1", title, err)
+	}
 	if err := st.Migrate(ctx()); err != nil {
 		t.Fatal(err)
 	}
 	check("after migrating up again")
+	titles("after migrating up again")
 	// The store works on the migrated data.
 	fs, err := st.ListFindings(ctx(), store.FindingFilter{AssetID: 1})
 	if err != nil || len(fs) != 2 || fs[0].Fingerprint != model.Fingerprint(1, "vuln|CVE-1") {
@@ -478,6 +506,72 @@ func testCreatorFields(t *testing.T, s store.Store) {
 	f, _ = s.GetFinding(ctx(), f.ID)
 	if f.Title != "from A, updated" {
 		t.Errorf("title = %q, want the creator's update", f.Title)
+	}
+}
+
+// testFindingTexts: findings with the same descriptive text share one
+// stored copy, across batches, imports and assets; any difference (even
+// characters moved from one field to the next) is another text; a finding
+// whose text changes refers to the new one.
+func testFindingTexts(t *testing.T, s store.Store) {
+	db, ok := s.(interface{ Writer() *sql.DB })
+	if !ok {
+		t.Skip("the store has no SQL handle")
+	}
+	texts := func() (n int) {
+		t.Helper()
+		if err := db.Writer().QueryRowContext(ctx(), "SELECT COUNT(*) FROM finding_texts").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	_, a := seed(t, s, "a", model.Identifier{Kind: model.IDHostname, Value: "a"})
+	_, b := seed(t, s, "b", model.Identifier{Kind: model.IDHostname, Value: "b"})
+	with := func(asset int64, key, title, description string) store.FindingWrite {
+		w := finding(asset, key, title)
+		w.Finding.Description, w.Finding.Remediation = description, "Upgrade openssl."
+		w.ContentHash = title + "/" + description
+		return w
+	}
+	// 64 findings per asset: past the bulk paths' threshold.
+	batch := func(asset int64) []store.FindingWrite {
+		var ws []store.FindingWrite
+		for i := range 64 {
+			ws = append(ws, with(asset, fmt.Sprint("k", i), "Shared", "One text"))
+		}
+		return append(ws, with(asset, "ab", "ab", "c"), with(asset, "a", "a", "bc"))
+	}
+	ids, _ := importOnce(t, s, "scanner-a", a, t0, batch(a)...)
+	importOnce(t, s, "scanner-a", b, t0, batch(b)...)
+	if n := texts(); n != 3 {
+		t.Errorf("after two imports of 66 findings with 3 distinct texts: %d texts stored, want 3", n)
+	}
+	f, err := s.GetFinding(ctx(), ids[model.Fingerprint(a, "k7")])
+	want := []string{"Shared", "One text", "Upgrade openssl.", "https://example.test/a"}
+	if got := []string{f.Title, f.Description, f.Remediation, strings.Join(f.References, " ")}; err != nil || !cmp.Equal(got, want) {
+		t.Errorf("finding k7: title, description, remediation, references = %q, %v; want %q", got, err, want)
+	}
+	f, err = s.GetFinding(ctx(), ids[model.Fingerprint(a, "a")])
+	if err != nil || f.Title != "a" || f.Description != "bc" {
+		t.Errorf("finding a: %q / %q, %v; want a / bc", f.Title, f.Description, err)
+	}
+
+	ws := batch(a)
+	ws[7] = with(a, "k7", "Shared", "One text, revised")
+	importOnce(t, s, "scanner-a", a, t0.Add(time.Hour), ws...)
+	if n := texts(); n != 4 {
+		t.Errorf("after one finding's text changed: %d texts stored, want 4", n)
+	}
+	fs, err := s.ListFindings(ctx(), store.FindingFilter{AssetID: a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, f := range fs {
+		got[f.Title+" / "+f.Description]++
+	}
+	if want := map[string]int{"Shared / One text": 63, "Shared / One text, revised": 1, "ab / c": 1, "a / bc": 1}; !cmp.Equal(got, want) {
+		t.Errorf("texts of asset a's findings = %v, want %v", got, want)
 	}
 }
 
