@@ -90,7 +90,10 @@ func (s *Store) inTx(ctx context.Context, bulk bool, fn func(tx store.IngestTx) 
 				return fmt.Errorf("begin: %w", err)
 			}
 		}
-		return fn(it)
+		if err := fn(it); err != nil {
+			return err
+		}
+		return it.flushAssets(ctx)
 	})
 	if err != nil {
 		return err
@@ -132,6 +135,7 @@ type ingestTx struct {
 	tx      handle
 	sqls    map[string]string // multi-row statements by shape (see valuesSQL)
 	texts   map[string]int64  // finding_texts ids by digest (see resolveTexts)
+	pending pendingAssets     // created, not yet written (see CreateAsset)
 	written int               // findings and detections written
 }
 
@@ -167,18 +171,27 @@ func (t *ingestTx) valuesLitSQL(head string, ncol, rows int, lits, tail string) 
 }
 
 func (t *ingestTx) BeginImport(ctx context.Context, imp *model.Import) error {
+	if err := t.flushAssets(ctx); err != nil {
+		return err
+	}
 	return t.tx.QueryRowContext(ctx, `INSERT INTO imports (source, format_version, file, digest, started_at, counts, error)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
 		imp.Source, imp.FormatVersion, imp.File, imp.Digest, imp.StartedAt.UTC(), store.JSONText(imp.Counts, "{}"), imp.Error).Scan(&imp.ID)
 }
 
 func (t *ingestTx) FinishImport(ctx context.Context, imp model.Import) error {
+	if err := t.flushAssets(ctx); err != nil {
+		return err
+	}
 	_, err := t.tx.ExecContext(ctx, `UPDATE imports SET finished_at = $1, counts = $2, error = $3, digest = $4, source = $5 WHERE id = $6`,
 		imp.FinishedAt.UTC(), store.JSONText(imp.Counts, "{}"), imp.Error, imp.Digest, imp.Source, imp.ID)
 	return err
 }
 
 func (t *ingestTx) LookupIdentifiers(ctx context.Context, ids []model.Identifier) ([]store.IdentifierRecord, error) {
+	if err := t.flushAssets(ctx); err != nil {
+		return nil, err
+	}
 	var out []store.IdentifierRecord
 	err := chunks(len(ids), 400, func(lo, hi int) error {
 		w := &where{}
@@ -236,70 +249,33 @@ func joinOr(parts []string) string {
 }
 
 func (t *ingestTx) MergeBlocked(ctx context.Context, a, b int64) (bool, error) {
+	if err := t.flushAssets(ctx); err != nil {
+		return false, err
+	}
 	var n int
 	err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM asset_merges WHERE undone_at IS NOT NULL
 		AND ((into_id = $1 AND from_id = $2) OR (into_id = $3 AND from_id = $4))`, a, b, b, a).Scan(&n)
 	return n > 0, err
 }
 
-func (t *ingestTx) CreateAsset(ctx context.Context, a *model.Asset, importID int64, rule string) error {
-	const insert = `INSERT INTO assets (kind, name, attributes, tags, criticality, internet_exposed, owner, first_seen, last_seen)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`
-	args := []any{string(a.Kind), a.Name, store.JSONText(a.Attributes, "{}"), store.JSONText(a.Tags, "{}"), a.Criticality, a.InternetExposed, a.Owner,
-		a.FirstSeen.UTC(), a.LastSeen.UTC()}
-	if t.s.cfg.Dialect == "postgres" && len(a.Identifiers) > 0 && len(a.Identifiers) <= 100 {
-		// The asset and its identifiers in one statement: on PostgreSQL
-		// each statement is a round trip, and a first import creates
-		// thousands of assets.
-		n := len(args)
-		args = append(args, nullID(importID), rule, a.FirstSeen.UTC())
-		for _, id := range a.Identifiers {
-			args = append(args, string(id.Kind), id.Value)
-		}
-		key := "create asset\x00" + strconv.Itoa(len(a.Identifiers))
-		q, ok := t.sqls[key]
-		if !ok {
-			var b strings.Builder
-			fmt.Fprintf(&b, `WITH a AS (%s), i AS (INSERT INTO asset_identifiers (asset_id, kind, value, import_id, rule, created_at)
-				SELECT a.id, v.kind, v.value, $%d::bigint, $%d, $%d::timestamptz FROM a, (VALUES `, insert, n+1, n+2, n+3)
-			for i := range a.Identifiers {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				fmt.Fprintf(&b, "($%d, $%d)", n+4+2*i, n+5+2*i)
-			}
-			b.WriteString(") v(kind, value) ON CONFLICT (asset_id, kind, value) DO NOTHING) SELECT id FROM a")
-			q = b.String()
-			t.sqls[key] = q
-		}
-		if err := t.tx.QueryRowContext(ctx, q, args...).Scan(&a.ID); err != nil {
-			return fmt.Errorf("create asset: %w", err)
-		}
-		return nil
-	}
-	if err := t.tx.QueryRowContext(ctx, insert, args...).Scan(&a.ID); err != nil {
-		return fmt.Errorf("create asset: %w", err)
-	}
-	return t.AddIdentifiers(ctx, a.ID, a.Identifiers, importID, rule, a.FirstSeen)
-}
-
 func (t *ingestTx) AddIdentifiers(ctx context.Context, assetID int64, ids []model.Identifier, importID int64, rule string, at time.Time) error {
-	// One statement for all of them: on PostgreSQL each is a round trip.
-	return chunks(len(ids), 100, func(lo, hi int) error {
-		args := make([]any, 0, 6*(hi-lo))
-		for _, id := range ids[lo:hi] {
-			args = append(args, assetID, string(id.Kind), id.Value, nullID(importID), rule, at.UTC())
-		}
-		q := t.valuesSQL("INSERT INTO asset_identifiers (asset_id, kind, value, import_id, rule, created_at)", 6, hi-lo,
-			" ON CONFLICT (asset_id, kind, value) DO NOTHING")
-		if _, err := t.tx.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("add identifiers of asset %d: %w", assetID, err)
-		}
-		return nil
-	})
+	if err := t.flushAssets(ctx); err != nil {
+		return err
+	}
+	rows := make([]identifierRow, len(ids))
+	for i, id := range ids {
+		rows[i] = identifierRow{asset: assetID, id: id, importID: importID, rule: rule, at: at}
+	}
+	if err := t.insertIdentifiers(ctx, rows); err != nil {
+		return fmt.Errorf("add identifiers of asset %d: %w", assetID, err)
+	}
+	return nil
 }
 
 func (t *ingestTx) MergeAssets(ctx context.Context, into, from int64, rule string, importID int64, at time.Time) error {
+	if err := t.flushAssets(ctx); err != nil {
+		return err
+	}
 	if into == from {
 		return nil
 	}
@@ -376,6 +352,9 @@ func nullID(id int64) any {
 }
 
 func (t *ingestTx) TouchAssets(ctx context.Context, ids []int64, at time.Time) error {
+	if err := t.flushAssets(ctx); err != nil {
+		return err
+	}
 	return chunks(len(ids), 500, func(lo, hi int) error {
 		args := append([]any{at.UTC()}, int64Args(ids[lo:hi])...)
 		_, err := t.tx.ExecContext(ctx, `UPDATE assets SET last_seen = $1 WHERE id IN (`+placeholders(2, hi-lo)+`)`, args...)
@@ -384,6 +363,9 @@ func (t *ingestTx) TouchAssets(ctx context.Context, ids []int64, at time.Time) e
 }
 
 func (t *ingestTx) FindingStates(ctx context.Context, source string, keys []store.FindingKey) (map[string]store.FindingState, error) {
+	if err := t.flushAssets(ctx); err != nil {
+		return nil, err
+	}
 	out := make(map[string]store.FindingState, len(keys))
 	if t.s.cfg.Dialect == "postgres" {
 		assets, fkeys := make([]int64, len(keys)), make([]string, len(keys))
@@ -422,6 +404,9 @@ func pairs(from, n int) string {
 }
 
 func (t *ingestTx) AssetFindingStates(ctx context.Context, source string, assetIDs []int64) (map[string]store.FindingState, error) {
+	if err := t.flushAssets(ctx); err != nil {
+		return nil, err
+	}
 	out := map[string]store.FindingState{}
 	if t.s.cfg.Dialect == "postgres" {
 		// One array parameter: the same statement for any number of
@@ -530,6 +515,9 @@ func findingRow(w *store.FindingWrite, at time.Time) FindingRow {
 }
 
 func (t *ingestTx) UpsertFindings(ctx context.Context, ws []store.FindingWrite, at time.Time) (map[string]int64, error) {
+	if err := t.flushAssets(ctx); err != nil {
+		return nil, err
+	}
 	t.written += len(ws)
 	rows := make([]FindingRow, len(ws))
 	for i := range ws {
@@ -742,6 +730,9 @@ const DetectionConflict = ` ON CONFLICT (finding_id, source) DO UPDATE SET
 	evidence = excluded.evidence, import_id = excluded.import_id, last_seen = excluded.last_seen`
 
 func (t *ingestTx) UpsertDetections(ctx context.Context, ds []store.DetectionWrite, importID int64, at time.Time) error {
+	if err := t.flushAssets(ctx); err != nil {
+		return err
+	}
 	t.written += len(ds)
 	rows := make([]DetectionRow, len(ds))
 	for i, d := range ds {
@@ -792,6 +783,9 @@ func (t *ingestTx) UpsertDetections(ctx context.Context, ds []store.DetectionWri
 }
 
 func (t *ingestTx) ReopenFindings(ctx context.Context, ids []int64, at time.Time) error {
+	if err := t.flushAssets(ctx); err != nil {
+		return err
+	}
 	return chunks(len(ids), 500, func(lo, hi int) error {
 		args := append([]any{at.UTC()}, int64Args(ids[lo:hi])...)
 		_, err := t.tx.ExecContext(ctx, `UPDATE findings SET status = 'reopened', fixed_at = NULL, reopen_count = reopen_count + 1,
@@ -801,6 +795,9 @@ func (t *ingestTx) ReopenFindings(ctx context.Context, ids []int64, at time.Time
 }
 
 func (t *ingestTx) PresentDetections(ctx context.Context, source string, assetIDs []int64, fn func(detectionID, findingID int64) error) error {
+	if err := t.flushAssets(ctx); err != nil {
+		return err
+	}
 	return chunks(len(assetIDs), 500, func(lo, hi int) error {
 		args := append([]any{source}, int64Args(assetIDs[lo:hi])...)
 		rows, err := t.tx.QueryContext(ctx, `SELECT d.id, d.finding_id FROM detections d JOIN findings f ON f.id = d.finding_id
@@ -832,6 +829,9 @@ func (t *ingestTx) PresentDetections(ctx context.Context, source string, assetID
 }
 
 func (t *ingestTx) MarkAbsent(ctx context.Context, detIDs []int64, importID int64, at time.Time) (int, error) {
+	if err := t.flushAssets(ctx); err != nil {
+		return 0, err
+	}
 	fixed := 0
 	err := chunks(len(detIDs), 500, func(lo, hi int) error {
 		ids := int64Args(detIDs[lo:hi])
@@ -863,6 +863,9 @@ func (t *ingestTx) MarkAbsent(ctx context.Context, detIDs []int64, importID int6
 }
 
 func (t *ingestTx) SetCoverage(ctx context.Context, source string, assetIDs []int64, importID int64, at time.Time) error {
+	if err := t.flushAssets(ctx); err != nil {
+		return err
+	}
 	return chunks(len(assetIDs), 5000, func(lo, hi int) error {
 		args := make([]any, 0, (hi-lo)*4)
 		for _, id := range assetIDs[lo:hi] {
@@ -899,6 +902,9 @@ func (s *Store) Setting(ctx context.Context, key string, create func() (string, 
 }
 
 func (t *ingestTx) LoadAssets(ctx context.Context, ids []int64) ([]model.Asset, error) {
+	if err := t.flushAssets(ctx); err != nil {
+		return nil, err
+	}
 	return listAssets(ctx, t.tx, store.AssetFilter{IDs: ids})
 }
 
@@ -962,6 +968,9 @@ func (s *Store) SplitAsset(ctx context.Context, id int64) (int64, error) {
 func rowsPerStatement(ncol int) int { return max(1, 2000/ncol) }
 
 func (t *ingestTx) RenameAsset(ctx context.Context, id int64, name string) error {
+	if err := t.flushAssets(ctx); err != nil {
+		return err
+	}
 	_, err := t.tx.ExecContext(ctx, `UPDATE assets SET name = $1 WHERE id = $2`, name, id)
 	return err
 }

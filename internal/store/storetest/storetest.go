@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 		{"FindingIdentityMigration", testFindingIdentityMigration},
 		{"EmptyLists", testEmptyLists},
 		{"AssetsAndIdentifiers", testAssets},
+		{"CreatedAssetsVisible", testCreatedAssetsVisible},
 		{"FindingUpsertAndLifecycle", testFindingLifecycle},
 		{"UpsertKeepsCreatorFields", testCreatorFields},
 		{"FindingTexts", testFindingTexts},
@@ -217,6 +219,77 @@ func seed(t *testing.T, s store.Store, name string, ids ...model.Identifier) (im
 		t.Fatal(err)
 	}
 	return importID, assetID
+}
+
+// testCreatedAssetsVisible: the store may write created assets later
+// than CreateAsset returns (a batch at a time), but every other call of the
+// transaction, and its commit, sees them.
+func testCreatedAssetsVisible(t *testing.T, s store.Store) {
+	_, first := seed(t, s, "first", model.Identifier{Kind: model.IDHostname, Value: "first"})
+	hostname := func(i int) model.Identifier { return model.Identifier{Kind: model.IDHostname, Value: fmt.Sprint("h", i)} }
+	var created []int64
+	err := s.Ingest(ctx(), func(tx store.IngestTx) error {
+		imp := model.Import{Source: "test", StartedAt: t0}
+		if err := tx.BeginImport(ctx(), &imp); err != nil {
+			return err
+		}
+		// More than one block of reserved ids and one multi-row statement.
+		for i := range 300 {
+			a := model.Asset{Kind: model.AssetHost, Name: fmt.Sprint("h", i), Identifiers: []model.Identifier{hostname(i)},
+				Attributes: map[string]string{"os": "linux"}, FirstSeen: t0, LastSeen: t0}
+			if err := tx.CreateAsset(ctx(), &a, imp.ID, "new-asset"); err != nil {
+				return err
+			}
+			if a.ID <= first || slices.Contains(created, a.ID) {
+				t.Errorf("asset %d: id %d, after %d and %v", i, a.ID, first, created)
+			}
+			created = append(created, a.ID)
+			if i == 10 {
+				recs, err := tx.LookupIdentifiers(ctx(), []model.Identifier{hostname(10)})
+				if err != nil || len(recs) != 1 || recs[0].AssetID != a.ID {
+					t.Errorf("LookupIdentifiers of a just-created asset = %+v, %v; want asset %d", recs, err, a.ID)
+				}
+				as, err := tx.LoadAssets(ctx(), []int64{a.ID})
+				if err != nil || len(as) != 1 || as[0].Name != "h10" || len(as[0].Identifiers) != 1 {
+					t.Errorf("LoadAssets of a just-created asset = %+v, %v", as, err)
+				}
+			}
+		}
+		// A finding on the last asset, which nothing has written yet.
+		last := created[len(created)-1]
+		if _, err := tx.UpsertFindings(ctx(), []store.FindingWrite{finding(last, "k", "t")}, t0); err != nil {
+			return err
+		}
+		// The last assets are written by the commit alone.
+		a := model.Asset{Kind: model.AssetHost, Name: "h300", Identifiers: []model.Identifier{hostname(300)}, FirstSeen: t0, LastSeen: t0}
+		if err := tx.CreateAsset(ctx(), &a, imp.ID, "new-asset"); err != nil {
+			return err
+		}
+		created = append(created, a.ID)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, err := s.ListAssets(ctx(), store.AssetFilter{Page: store.Page{Limit: 1000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[int64]string{}
+	for _, a := range as {
+		if len(a.Identifiers) == 1 {
+			names[a.ID] = a.Identifiers[0].Value
+		}
+	}
+	for i, id := range created {
+		if want := fmt.Sprint("h", i); names[id] != want {
+			t.Errorf("asset %d: identifier %q, want %q", id, names[id], want)
+		}
+	}
+	fs, err := s.ListFindings(ctx(), store.FindingFilter{AssetID: created[299]})
+	if err != nil || len(fs) != 1 || fs[0].AssetName != "h299" {
+		t.Errorf("findings of asset h299 = %+v, %v", fs, err)
+	}
 }
 
 func testAssets(t *testing.T, s store.Store) {
