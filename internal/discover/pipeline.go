@@ -181,9 +181,13 @@ func (s *batchSink) flush() error {
 	}
 	// The work that needs no database runs here, on the parser's goroutine,
 	// while the writer's goroutine spends its time in the store.
+	for i := range s.cur.assets {
+		cleanRef(&s.cur.assets[i])
+	}
 	s.cur.prep = make([]prepared, len(s.cur.obs))
 	for i := range s.cur.obs {
 		o, p := &s.cur.obs[i], &s.cur.prep[i]
+		cleanObservation(o)
 		normalize(o)
 		p.json = store.EncodeFinding(&o.Finding)
 		f := &o.Finding
@@ -220,7 +224,7 @@ func (p *Pipeline) importUnit(ctx context.Context, u unit, opt Options) (Result,
 		return Result{}, err
 	}
 	at := p.Now().UTC().Truncate(time.Microsecond)
-	imp := model.Import{Source: format.Name(), FormatVersion: format.Version(), File: u.name, StartedAt: at}
+	imp := model.Import{Source: format.Name(), FormatVersion: format.Version(), File: cleanText(u.name), StartedAt: at}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -388,3 +388,28 @@ func TestAssetsResolvedWithinABatch(t *testing.T) {
 		}
 	})
 }
+
+// TestTextsStorableEverywhere: NUL characters and bytes that are not UTF-8
+// (which PostgreSQL refuses and SQLite keeps) become U+FFFD, so that a
+// report imports alike into both databases.
+func TestTextsStorableEverywhere(t *testing.T) {
+	backends(t, func(t *testing.T, p *discover.Pipeline) {
+		dir := t.TempDir()
+		js := filepath.Join(dir, "nul.json")
+		os.WriteFile(js, []byte(`{"ctem": "findings/v1", "findings": [{"asset": {"kind": "host", "identifiers": {"hostname": "db01"}},
+			"kind": "vulnerability", "title": "one\u0000two", "description": "a\u0000b", "vuln_id": "CVE-2024-0001", "severity": "high",
+			"references": ["https://a.test/\u0000"]}]}`), 0o644)
+		csv := filepath.Join(dir, "latin1.csv")
+		os.WriteFile(csv, []byte("asset_kind,hostname,kind,title,severity\nhost,build-07,misconfiguration,caf\xe9 \xff,medium\n"), 0o644)
+		importFile(t, p, js, discover.Options{})
+		importFile(t, p, csv, discover.Options{})
+		var got []string
+		for _, f := range openFindings(t, p.Store) {
+			got = append(got, f.Title, f.Description, strings.Join(f.References, " "))
+		}
+		want := []string{"one\uFFFDtwo", "a\uFFFDb", "https://a.test/\uFFFD", "caf\uFFFD \uFFFD", "", ""}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("stored texts (-want +got):\n%s", d)
+		}
+	})
+}

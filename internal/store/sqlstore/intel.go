@@ -80,7 +80,11 @@ func runTx(tx *sql.Tx, fn func() error) (err error) {
 			panic(p)
 		}
 		if err != nil {
-			if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+			// A transaction whose context ended is rolled back already
+			// (database/sql does it, or the server as the connection
+			// closes): the error that ended it is the one to report.
+			if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) &&
+				!errors.Is(rerr, context.Canceled) && !errors.Is(rerr, context.DeadlineExceeded) {
 				err = errors.Join(err, fmt.Errorf("rollback: %w", rerr))
 			}
 		}

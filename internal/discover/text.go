@@ -1,0 +1,80 @@
+package discover
+
+import (
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/ctemhq/ctem/internal/discover/report"
+)
+
+// cleanText makes s storable by both databases: PostgreSQL refuses NUL
+// characters and invalid UTF-8 in text and JSON (SQLite would keep them,
+// so the same report would import into one and fail on the other). Both
+// become U+FFFD, as encoding/json turns invalid bytes into when it decodes.
+func cleanText(s string) string {
+	if strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+// cleanTexts is ss with every element cleaned: ss itself when all are
+// clean, else a copy (parsers may share one slice between findings).
+func cleanTexts(ss []string) []string {
+	for i, s := range ss {
+		if c := cleanText(s); c != s {
+			out := slices.Clone(ss)
+			out[i] = c
+			for j := i + 1; j < len(out); j++ {
+				out[j] = cleanText(out[j])
+			}
+			return out
+		}
+	}
+	return ss
+}
+
+// cleanRef cleans an asset reference's texts (see cleanText).
+func cleanRef(a *report.AssetRef) {
+	a.Name = cleanText(a.Name)
+	for i, id := range a.Identifiers {
+		if c := cleanText(id.Value); c != id.Value {
+			a.Identifiers = slices.Clone(a.Identifiers)
+			a.Identifiers[i].Value = c
+		}
+	}
+	for k, v := range a.Attributes {
+		if cleanText(k) != k || cleanText(v) != v {
+			clean := make(map[string]string, len(a.Attributes))
+			for k, v := range a.Attributes {
+				clean[cleanText(k)] = cleanText(v)
+			}
+			a.Attributes = clean
+			break
+		}
+	}
+}
+
+// cleanObservation cleans every text an observation stores (see
+// cleanText). Its secret is not stored, only hashed, and stays as it is.
+func cleanObservation(o *report.Observation) {
+	cleanRef(&o.Asset)
+	o.ToolID, o.ToolSeverity, o.Evidence, o.Anchor = cleanText(o.ToolID), cleanText(o.ToolSeverity), cleanText(o.Evidence), cleanText(o.Anchor)
+	f := &o.Finding
+	f.Title, f.Description, f.Remediation = cleanText(f.Title), cleanText(f.Description), cleanText(f.Remediation)
+	f.VulnID, f.RuleID = cleanText(f.VulnID), cleanText(f.RuleID)
+	f.Aliases, f.References = cleanTexts(f.Aliases), cleanTexts(f.References)
+	for i, c := range f.CVSS {
+		if cleanText(c.Version) != c.Version || cleanText(c.Vector) != c.Vector {
+			f.CVSS = slices.Clone(f.CVSS)
+			f.CVSS[i].Version, f.CVSS[i].Vector = cleanText(c.Version), cleanText(c.Vector)
+		}
+	}
+	c := &f.Component
+	c.Name, c.Version, c.FixedVersion = cleanText(c.Name), cleanText(c.Version), cleanText(c.FixedVersion)
+	c.PURL, c.Ecosystem, c.Path = cleanText(c.PURL), cleanText(c.Ecosystem), cleanText(c.Path)
+	l := &f.Location
+	l.Protocol, l.Service, l.URL, l.Method = cleanText(l.Protocol), cleanText(l.Service), cleanText(l.URL), cleanText(l.Method)
+	l.Param, l.File, l.Resource = cleanText(l.Param), cleanText(l.File), cleanText(l.Resource)
+}
