@@ -13,10 +13,33 @@ import (
 // so the same report would import into one and fail on the other). Both
 // become U+FFFD, as encoding/json turns invalid bytes into when it decodes.
 func cleanText(s string) string {
-	if strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) {
+	if plainASCII(s) || strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) {
 		return s
 	}
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+// plainASCII reports whether s is ASCII without NULs, eight bytes at a
+// time: most texts are, and an import checks some twenty per finding.
+func plainASCII(s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		// A byte of w is 0 or has its high bit set exactly when the
+		// same byte of (w - ones) | w has its high bit set (a borrow only
+		// starts at a zero byte).
+		if (w-ones|w)&highs != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c == 0 || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // cleanTexts is ss with every element cleaned: ss itself when all are

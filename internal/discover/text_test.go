@@ -1,7 +1,9 @@
 package discover
 
 import (
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -39,5 +41,44 @@ func TestCleanObservationCopiesWhatItChanges(t *testing.T) {
 	}
 	if shared[1] != "bad\x00" || attrs["os"] != "linux\x00" {
 		t.Errorf("the parser's slice or map changed: %q, %q", shared, attrs)
+	}
+}
+
+// FuzzCleanText: the result is always valid UTF-8 without NULs, and a text
+// that was already is kept as it is; plainASCII agrees with a byte loop.
+func FuzzCleanText(f *testing.F) {
+	for _, s := range []string{"", "abc", "a\x00b", "caf\xe9", "héllo 世界", "0123456789abcdef\x80", "\x01\x7f\x00\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := cleanText(s)
+		if !utf8.ValidString(got) || strings.IndexByte(got, 0) >= 0 {
+			t.Fatalf("cleanText(%q) = %q: not valid UTF-8 without NULs", s, got)
+		}
+		if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 && got != s {
+			t.Fatalf("cleanText(%q) = %q: changed a clean text", s, got)
+		}
+		ascii := true
+		for i := 0; i < len(s); i++ {
+			ascii = ascii && s[i] != 0 && s[i] < utf8.RuneSelf
+		}
+		if plainASCII(s) != ascii {
+			t.Fatalf("plainASCII(%q) = %v, want %v", s, !ascii, ascii)
+		}
+	})
+}
+
+func BenchmarkCleanObservation(b *testing.B) {
+	o := report.Observation{Asset: report.AssetRef{Name: "web0001.corp.example.com",
+		Identifiers: []model.Identifier{{Kind: model.IDHostname, Value: "web0001.corp.example.com"}, {Kind: model.IDIPv4, Value: "10.0.0.1"}},
+		Attributes:  map[string]string{"os": "linux", "fqdn": "web0001.corp.example.com", "ip": "10.0.0.1"}},
+		ToolID: "100805", ToolSeverity: "High", Evidence: "Installed package : jackson-databind\nFixed package     : jackson-databind-1.7.28",
+		Finding: model.Finding{Title: "jackson-databind: SQL injection in the admin filter", Description: "The remote host is affected by CVE-2018-49639.",
+			Remediation: "Upgrade jackson-databind to 1.7.28 or later.", VulnID: "CVE-2018-49639",
+			CVSS:      []model.CVSS{{Version: "3.1", Vector: "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H"}},
+			Component: model.Component{Name: "jackson-databind", Version: "1.2.3"}}}
+	for b.Loop() {
+		c := o
+		cleanObservation(&c)
 	}
 }
