@@ -362,7 +362,26 @@ type writer struct {
 	seenFinding idSet
 	assetKinds  map[int64]model.AssetKind
 	loaded      map[int64]bool // assets whose stored findings states has read
+	// present holds, for the assets states read whole, the detections of
+	// this source that were present then and whose finding this import has
+	// not seen yet: at the end they are the coverage rule's absent ones,
+	// without reading every present detection again (see finish).
+	present     []presentDetection
+	presentKept int // len(present) after the last pruning
 	last        lastRef
+}
+
+// presentDetection is a stored present detection of an asset's finding.
+type presentDetection struct{ asset, detection, finding int64 }
+
+// prunePresent drops the detections whose finding has been seen, when the
+// list has doubled since it was last pruned.
+func (w *writer) prunePresent() {
+	if len(w.present) < 2*w.presentKept+4096 {
+		return
+	}
+	w.present = slices.DeleteFunc(w.present, func(d presentDetection) bool { return w.seenFinding.has(d.finding) })
+	w.presentKept = len(w.present)
 }
 
 // idSet is a set of row ids, a bit per id in pages of 64Ki ids: ids are
@@ -590,6 +609,7 @@ func (w *writer) write(ctx context.Context, b batch) error {
 			return err
 		}
 	}
+	w.prunePresent()
 	return nil
 }
 
@@ -614,8 +634,16 @@ func (w *writer) states(ctx context.Context, ps []*pending) (map[string]store.Fi
 		}
 	}
 	states, err := w.tx.AssetFindingStates(ctx, w.source, assets)
-	if err != nil || len(keys) == 0 {
-		return states, err
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range states {
+		if st.DetectionID != 0 && st.Present {
+			w.present = append(w.present, presentDetection{asset: st.AssetID, detection: st.DetectionID, finding: st.FindingID})
+		}
+	}
+	if len(keys) == 0 {
+		return states, nil
 	}
 	more, err := w.tx.FindingStates(ctx, w.source, keys)
 	maps.Copy(states, more)
@@ -641,13 +669,27 @@ func (w *writer) finish(ctx context.Context) error {
 	for _, into := range w.res.canon {
 		targets[w.res.live(into)] = true
 	}
+	// An asset read whole, that nothing was merged into since, has the
+	// present detections that read found (w.present): this import changed
+	// none of them but by seeing their findings. The others are read now.
+	known := map[int64]bool{}
 	var stored []int64
 	for _, id := range covered {
-		if !w.res.created[id] || targets[id] {
+		switch {
+		case targets[id]:
+			stored = append(stored, id)
+		case w.loaded[id]:
+			known[id] = true
+		case !w.res.created[id]:
 			stored = append(stored, id)
 		}
 	}
 	var absent []int64
+	for _, d := range w.present {
+		if known[d.asset] && !w.seenFinding.has(d.finding) {
+			absent = append(absent, d.detection)
+		}
+	}
 	err := w.tx.PresentDetections(ctx, w.source, stored, func(detID, findingID int64) error {
 		if !w.seenFinding.has(findingID) {
 			absent = append(absent, detID)

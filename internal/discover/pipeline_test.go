@@ -413,3 +413,40 @@ func TestTextsStorableEverywhere(t *testing.T) {
 		}
 	})
 }
+
+// TestAbsentAfterMergeWithinImport: the coverage rule on an asset that an
+// import read whole and then merged another asset into must see the merged
+// asset's findings too (the import knows the first asset's detections from
+// its read, not the second's).
+func TestAbsentAfterMergeWithinImport(t *testing.T) {
+	backends(t, func(t *testing.T, p *discover.Pipeline) {
+		p.Limits.BatchSize = 1
+		dir := t.TempDir()
+		write := func(name string, findings ...[2]string) string {
+			var parts []string
+			for _, f := range findings {
+				parts = append(parts, `{"asset": {"kind": "host", "identifiers": `+f[0]+`}, "kind": "vulnerability", "title": "`+f[1]+`", "vuln_id": "`+f[1]+`", "severity": "high"}`)
+			}
+			path := filepath.Join(dir, name)
+			os.WriteFile(path, []byte(`{"ctem": "findings/v1", "findings": [`+strings.Join(parts, ",")+`]}`), 0o644)
+			return path
+		}
+		x, y, both := `{"fqdn": "web01.corp.example"}`, `{"mac": "00:11:22:33:44:55"}`, `{"fqdn": "web01.corp.example", "mac": "00:11:22:33:44:55"}`
+		importFile(t, p, write("one.json", [2]string{x, "CVE-2024-0001"}, [2]string{x, "CVE-2024-0002"},
+			[2]string{y, "CVE-2024-0003"}, [2]string{y, "CVE-2024-0004"}), discover.Options{})
+		// x is read whole first; then a reference naming both merges y into x.
+		c := importFile(t, p, write("two.json", [2]string{x, "CVE-2024-0001"}, [2]string{both, "CVE-2024-0003"}), discover.Options{})
+		if c.AssetsMerged != 1 || c.Fixed != 2 {
+			t.Errorf("second import %+v, want 1 merge and 2 fixed (0002 on x, 0004 from y)", c)
+		}
+		got := map[string]model.Status{}
+		for _, f := range openFindings(t, p.Store) {
+			got[f.VulnID] = f.Status
+		}
+		want := map[string]model.Status{"CVE-2024-0001": model.StatusOpen, "CVE-2024-0002": model.StatusFixed,
+			"CVE-2024-0003": model.StatusOpen, "CVE-2024-0004": model.StatusFixed}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("statuses (-want +got):\n%s", d)
+		}
+	})
+}

@@ -72,6 +72,7 @@ type FindingKey struct {
 // FindingState is the stored state the lifecycle needs for one fingerprint.
 type FindingState struct {
 	FindingID     int64
+	AssetID       int64
 	Status        model.Status
 	Source        string // the source that created the finding
 	ContentHash   string

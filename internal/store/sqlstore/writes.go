@@ -423,7 +423,7 @@ func (t *ingestTx) AssetFindingStates(ctx context.Context, source string, assetI
 // findingStates adds the states of the findings cond selects to out; args
 // start with the source whose detections to join.
 func (t *ingestTx) findingStates(ctx context.Context, cond string, args []any, out map[string]store.FindingState) error {
-	rows, err := t.tx.QueryContext(ctx, `SELECT f.fingerprint, f.id, f.status, f.source, f.content_hash,
+	rows, err := t.tx.QueryContext(ctx, `SELECT f.fingerprint, f.id, f.asset_id, f.status, f.source, f.content_hash,
 		COALESCE(d.id, 0), COALESCE(d.present, FALSE), COALESCE(d.content_hash, '')
 		FROM findings f LEFT JOIN detections d ON d.finding_id = f.id AND d.source = $1
 		WHERE `+cond, args...)
@@ -434,7 +434,7 @@ func (t *ingestTx) findingStates(ctx context.Context, cond string, args []any, o
 	for rows.Next() {
 		var fp string
 		var st store.FindingState
-		if err := rows.Scan(&fp, &st.FindingID, &st.Status, &st.Source, &st.ContentHash, &st.DetectionID, &st.Present, &st.DetectionHash); err != nil {
+		if err := rows.Scan(&fp, &st.FindingID, &st.AssetID, &st.Status, &st.Source, &st.ContentHash, &st.DetectionID, &st.Present, &st.DetectionHash); err != nil {
 			return err
 		}
 		out[fp] = st
