@@ -226,7 +226,9 @@ func seed(t *testing.T, s store.Store, name string, ids ...model.Identifier) (im
 // transaction, and its commit, sees them.
 func testCreatedAssetsVisible(t *testing.T, s store.Store) {
 	_, first := seed(t, s, "first", model.Identifier{Kind: model.IDHostname, Value: "first"})
-	hostname := func(i int) model.Identifier { return model.Identifier{Kind: model.IDHostname, Value: fmt.Sprint("h", i)} }
+	hostname := func(i int) model.Identifier {
+		return model.Identifier{Kind: model.IDHostname, Value: fmt.Sprint("h", i)}
+	}
 	var created []int64
 	err := s.Ingest(ctx(), func(tx store.IngestTx) error {
 		imp := model.Import{Source: "test", StartedAt: t0}
