@@ -39,6 +39,9 @@ func (format) Detect(head []byte) int {
 	}
 	kubescapeKey := bytes.Contains(h, []byte(`"customerGUID"`)) || bytes.Contains(h, []byte(`"reportGUID"`)) ||
 		bytes.Contains(h, []byte(`"clusterAPIServerInfo"`))
+	if !kubescapeKey {
+		return 0 // the other searches cost a pass over the head each
+	}
 	body := bytes.Contains(h, []byte(`"summaryDetails"`)) || bytes.Contains(h, []byte(`"resources"`)) ||
 		bytes.Contains(h, []byte(`"results"`))
 	if kubescapeKey && body {

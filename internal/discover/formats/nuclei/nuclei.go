@@ -42,6 +42,9 @@ func (format) Detect(head []byte) int {
 		return 0
 	}
 	id := bytes.Contains(t, []byte(`"template-id"`)) || bytes.Contains(t, []byte(`"templateID"`))
+	if !id {
+		return 0 // the other searches cost a pass over the head each
+	}
 	info := bytes.Contains(t, []byte(`"info"`)) && bytes.Contains(t, []byte(`"severity"`))
 	where := bytes.Contains(t, []byte(`"matched-at"`)) || bytes.Contains(t, []byte(`"matched"`)) ||
 		bytes.Contains(t, []byte(`"host"`)) || bytes.Contains(t, []byte(`"type"`))

@@ -68,6 +68,9 @@ func (Format) Detect(head []byte) int {
 		if i == len(lines)-1 && len(lines) > 1 {
 			break // possibly cut by the head limit
 		}
+		if !csvx.ContainsFold(line, "qid") {
+			continue // a header names the QID column (headerKind)
+		}
 		cols := headerColumns(string(line))
 		if kind := headerKind(cols); kind != "" {
 			return 85

@@ -54,6 +54,9 @@ func (Format) Detect(head []byte) int {
 		if i == len(lines)-1 && len(lines) > 1 && len(head) >= report.DetectBytes {
 			break // cut by the head limit
 		}
+		if !csvx.ContainsFold(line, "qid") {
+			continue // a header names the QID column (layout)
+		}
 		rec := splitLine(string(bytes.TrimRight(line, "\r")))
 		if layout(csvx.Header(rec)) != "" {
 			return 90

@@ -100,3 +100,16 @@ func Describe(err error, what string) error {
 	}
 	return report.AtLine(0, 0, err)
 }
+
+// ContainsFold reports whether line contains word (ASCII, lower case) in
+// any case. Detectors test a head line for a column name they require
+// before parsing it as CSV: a parse costs a reader and a map per line, and
+// a JSON report's head has hundreds of lines, none of them CSV.
+func ContainsFold(line []byte, word string) bool {
+	for i := 0; i+len(word) <= len(line); i++ {
+		if bytes.EqualFold(line[i:i+len(word)], []byte(word)) {
+			return true
+		}
+	}
+	return false
+}

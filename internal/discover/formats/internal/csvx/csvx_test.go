@@ -133,3 +133,21 @@ func TestDescribe(t *testing.T) {
 		t.Errorf("Describe(boom) = %#v, want the error unplaced", got)
 	}
 }
+
+func TestContainsFold(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want bool
+	}{
+		{`"IP","QID","Title"`, true},
+		{`ip,qid,title`, true},
+		{`Asset Id,Qid`, true},
+		{`{"SchemaVersion": 2,`, false},
+		{`QI`, false},
+		{``, false},
+	} {
+		if got := csvx.ContainsFold([]byte(tc.line), "qid"); got != tc.want {
+			t.Errorf("ContainsFold(%q, qid) = %v, want %v", tc.line, got, tc.want)
+		}
+	}
+}
