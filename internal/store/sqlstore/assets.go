@@ -16,9 +16,10 @@ import (
 // each). Every other method of the transaction writes them first
 // (flushAssets), and so does the commit: no statement can miss one.
 type pendingAssets struct {
-	ids    []int64 // reserved ids not used yet (PostgreSQL)
-	next   int64   // the next id on SQLite, 0 until read
-	assets []pendingAsset
+	ids      []int64 // reserved ids not used yet (PostgreSQL)
+	reserved int     // ids reserved so far in this transaction (PostgreSQL)
+	next     int64   // the next id on SQLite, 0 until read
+	assets   []pendingAsset
 }
 
 type pendingAsset struct {
@@ -54,7 +55,8 @@ func (t *ingestTx) newAssetID(ctx context.Context) (int64, error) {
 		return p.next - 1, nil
 	}
 	if len(p.ids) == 0 {
-		n := min(max(8, 2*len(p.assets)), 1024)
+		n := min(max(8, p.reserved), 1024) // doubles the ids reserved so far
+		p.reserved += n
 		rows, err := t.tx.QueryContext(ctx, "SELECT nextval(pg_get_serial_sequence('assets', 'id')) FROM generate_series(1, $1)", n)
 		if err != nil {
 			return 0, err
