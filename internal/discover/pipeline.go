@@ -9,12 +9,10 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"path/filepath"
@@ -763,15 +761,8 @@ func normalize(o *report.Observation) {
 // digits (it tells versions of one finding apart, nothing more); earlier
 // versions stored legacyFindingHash's 24.
 func findingHash(f *model.Finding, js *store.FindingJSON) string {
-	h := sha256.New()
-	var n [binary.MaxVarintLen64]byte
-	for _, field := range [...]string{string(f.Kind), f.Title, f.Description, string(f.Severity), f.VulnID,
-		js.Aliases, js.CWEs, js.CVSS, f.RuleID, js.Component, js.Location, f.Remediation, js.References} {
-		h.Write(n[:binary.PutUvarint(n[:], uint64(len(field)))])
-		io.WriteString(h, field)
-	}
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0])[:10])
+	return store.DigestFields(10, string(f.Kind), f.Title, f.Description, string(f.Severity), f.VulnID,
+		js.Aliases, js.CWEs, js.CVSS, f.RuleID, js.Component, js.Location, f.Remediation, js.References)
 }
 
 // legacyFindingHash is the content hash of versions before findingHash: a

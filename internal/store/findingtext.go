@@ -17,16 +17,21 @@ type FindingText struct {
 	References                      string // JSON, as FindingJSON.References
 }
 
-// Digest identifies the text's content: 32 hex digits of a SHA-256 of its
-// fields, each prefixed with its length so that no two texts share a
-// digest by moving characters from one field to the next.
+// Digest identifies the text's content: 32 hex digits of DigestFields.
 func (t FindingText) Digest() string {
+	return DigestFields(16, t.Title, t.Description, t.Remediation, t.References)
+}
+
+// DigestFields is the hex of the first size bytes of a SHA-256 of fields,
+// each prefixed with its length (uvarint), so that no two lists of fields
+// share a digest by moving characters from one field to the next.
+func DigestFields(size int, fields ...string) string {
 	h := sha256.New()
 	var n [binary.MaxVarintLen64]byte
-	for _, field := range [...]string{t.Title, t.Description, t.Remediation, t.References} {
+	for _, field := range fields {
 		h.Write(n[:binary.PutUvarint(n[:], uint64(len(field)))])
 		io.WriteString(h, field)
 	}
 	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+	return hex.EncodeToString(h.Sum(sum[:0])[:size])
 }

@@ -41,15 +41,7 @@ func (t *ingestTx) resolveTexts(ctx context.Context, rows []FindingRow) error {
 				return err
 			}
 			defer res.Close()
-			for res.Next() {
-				var id int64
-				var d string
-				if err := res.Scan(&id, &d); err != nil {
-					return err
-				}
-				found[d] = id
-			}
-			return res.Err()
+			return ReadIDs(res, found)
 		})
 	}
 	if err := lookup(missing); err != nil {

@@ -550,7 +550,8 @@ func (t *ingestTx) UpsertFindings(ctx context.Context, ws []store.FindingWrite, 
 	return ids, err
 }
 
-// ReadIDs adds rows of (id, fingerprint) to ids.
+// ReadIDs adds rows of (id, key) to ids, by key: findings by fingerprint,
+// finding texts by digest.
 func ReadIDs(rows interface {
 	Next() bool
 	Scan(...any) error
